@@ -1,0 +1,49 @@
+# adstudio — every target does its own set-up; CI runs `make test` through .ci/run.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: setup run serve migrate test pytest lint format typecheck schema clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: migrate serve
+
+serve: setup
+	$(BIN)/adstudio serve --host $(HOST) --port $(PORT)
+
+migrate: setup
+	$(BIN)/adstudio migrate
+
+test: lint typecheck pytest
+
+pytest: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: setup
+	$(BIN)/mypy app migrations tests
+
+schema: setup
+	$(BIN)/adstudio export-schema --output schema.graphql
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+"""adstudio: a GraphQL API server for AI ad-creative generation."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""``python -m app`` is the ``adstudio`` command."""
+
+from app.cli import main
+
+main()

@@ -1,0 +1,60 @@
+"""Composition root: ``create_app(settings)`` wires routes, middleware and the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route, WebSocketRoute
+
+from app.http.health import healthz, readyz
+from app.log import configure_logging
+from app.runtime import open_runtime
+from app.schema import build_schema
+from app.schema.app import GraphQLApp
+from app.settings import Settings, load_settings
+
+
+def create_app(settings: Settings) -> Starlette:
+    graphql = GraphQLApp(
+        build_schema(),
+        graphql_ide="graphiql" if settings.is_development else None,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime = await open_runtime(settings)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_credentials=True,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["*"],
+            )
+        )
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory`` and multi-worker serving: settings from the environment."""
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(settings)

@@ -1,0 +1,60 @@
+"""Media and documents a workspace owns, uploaded, generated or imported."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field
+
+from app.models.base import (
+    TimestampedModel,
+    enum_column,
+    foreign_key,
+    json_column,
+    primary_key,
+    timestamp,
+)
+from app.models.enums import AssetKind, AssetSource, AssetStatus
+
+
+class Asset(TimestampedModel, table=True):
+    """One stored file. Bytes live in storage under ``storage_key`` (content-addressed).
+
+    Assets are never deleted by cascade: deleting one must release its stored bytes, so
+    client and campaign deletion only detach them (SET NULL).
+    """
+
+    __tablename__ = "asset"
+    __table_args__ = (
+        sa.Index("ix_asset_workspace_created", "workspace_id", "created_at", "id"),
+        sa.Index("ix_asset_campaign_created", "campaign_id", "created_at", "id"),
+        sa.Index("ix_asset_workspace_sha256", "workspace_id", "sha256"),
+        sa.CheckConstraint("size_bytes IS NULL OR size_bytes >= 0", name="size_non_negative"),
+    )
+
+    id: uuid.UUID = primary_key()
+    workspace_id: uuid.UUID = foreign_key("workspace.id", ondelete="CASCADE", nullable=False)
+    client_id: uuid.UUID | None = foreign_key("client.id", ondelete="SET NULL")
+    campaign_id: uuid.UUID | None = foreign_key("campaign.id", ondelete="SET NULL")
+    created_by_id: uuid.UUID | None = foreign_key("user_account.id", ondelete="SET NULL")
+    kind: AssetKind = enum_column(AssetKind, "asset_kind")
+    source: AssetSource = enum_column(AssetSource, "asset_source", default=AssetSource.UPLOADED)
+    status: AssetStatus = enum_column(AssetStatus, "asset_status", default=AssetStatus.PENDING)
+    status_reason: str | None = Field(default=None, max_length=500)
+    name: str = Field(max_length=255)
+    mime_type: str | None = Field(default=None, max_length=127)
+    format: str | None = Field(default=None, max_length=16)
+    size_bytes: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
+    sha256: str | None = Field(default=None, max_length=64)
+    storage_key: str | None = Field(default=None, max_length=255, index=True)
+    width: int | None = None
+    height: int | None = None
+    duration_seconds: float | None = None
+    page_count: int | None = None
+    tags: list[str] = json_column(nullable=False, default_factory=list)
+    thumbnail_key: str | None = Field(default=None, max_length=255)
+    waveform_key: str | None = Field(default=None, max_length=255)
+    source_url: str | None = Field(default=None, max_length=2048)
+    upload_expires_at: datetime | None = timestamp()

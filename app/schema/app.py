@@ -1,0 +1,17 @@
+"""The Strawberry ASGI application bound to the per-request :class:`Context`."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from app.schema.context import Context
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket | None
+    ) -> Context:
+        return Context(runtime=request.app.state.runtime, request=request, response=response)

@@ -1,0 +1,176 @@
+"""Application settings, read from ``ADSTUDIO_*`` environment variables.
+
+One :class:`Settings` object is built at start-up and handed to every part of the
+application; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from app.errors import SettingsError
+
+ENV_PREFIX = "ADSTUDIO_"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
+MIN_SECRET_LENGTH = 32
+_WEAK_SECRETS = frozenset({"changeme", "change-me", "secret", "dev", "development", "test"})
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+}
+_SUPPORTED_DRIVERS = frozenset({"sqlite+aiosqlite", "postgresql+asyncpg", "postgresql+psycopg"})
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class LogFormat(StrEnum):
+    CONSOLE = "console"
+    JSON = "json"
+
+
+def normalize_database_url(raw: str) -> str:
+    """Return ``raw`` with an async driver, or raise ``ValueError`` with the reason."""
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        raise ValueError(f"not a database URL: {exc}") from None
+    drivername = _ASYNC_DRIVERS.get(url.drivername, url.drivername)
+    if drivername not in _SUPPORTED_DRIVERS:
+        supported = ", ".join(sorted(_SUPPORTED_DRIVERS))
+        raise ValueError(f"unsupported driver {url.drivername!r} (use one of: {supported})")
+    url = url.set(drivername=drivername)
+    if drivername.startswith("postgresql") and not url.database:
+        raise ValueError("a PostgreSQL URL must name a database")
+    return url.render_as_string(hide_password=False)
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Field names map to ``ADSTUDIO_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    env: Environment = Environment.DEVELOPMENT
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    media_root: Path | None = None
+    secret_key: SecretStr | None = None
+    replicate_api_token: SecretStr | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+    redis_url: str | None = None
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.CONSOLE
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        return normalize_database_url(value) if value else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"unknown log level {value!r}")
+        return level
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_public_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value or None
+
+    @model_validator(mode="after")
+    def _check_production_secret(self) -> Settings:
+        if self.env is not Environment.PRODUCTION:
+            return self
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        if not key:
+            raise ValueError("ADSTUDIO_SECRET_KEY is required when ADSTUDIO_ENV=production")
+        if len(key) < MIN_SECRET_LENGTH or key.lower() in _WEAK_SECRETS:
+            raise ValueError(
+                "ADSTUDIO_SECRET_KEY must be a random value of at least "
+                f"{MIN_SECRET_LENGTH} characters"
+            )
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.env is Environment.DEVELOPMENT
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.var_dir / 'adstudio.db').as_posix()}"
+
+    @property
+    def database(self) -> URL:
+        return make_url(self.resolved_database_url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database.get_backend_name() == "sqlite"
+
+    @property
+    def resolved_media_root(self) -> Path:
+        return self.media_root if self.media_root is not None else self.var_dir / "media"
+
+    def signing_key(self) -> str:
+        """The secret key; in development a key is generated once and kept under ``var_dir``."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return _persistent_dev_key(self.var_dir / SECRET_KEY_FILE)
+
+
+def _persistent_dev_key(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(key)
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return key
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment, turning validation errors into one-line messages."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        field = "".join(str(p) for p in error["loc"][:1])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if field:
+            parts.append(f"{ENV_PREFIX}{field.upper()}: {message}")
+        else:
+            parts.append(message)
+    return "; ".join(parts)

@@ -1,0 +1,106 @@
+"""Fixtures: a fresh database per test on SQLite always, and on PostgreSQL when configured."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from pydantic import SecretStr
+from starlette.applications import Starlette
+
+from app.main import create_app
+from app.settings import Environment, Settings
+from tests import databases
+
+DIALECTS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            databases.postgres_admin_url() is None,
+            reason=f"{databases.POSTGRES_ENV} is not set",
+        ),
+    ),
+]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return databases.sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    with databases.postgres_template() as name:
+        yield name
+
+
+@pytest.fixture(params=DIALECTS)
+def dialect(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def empty_database_url(dialect: str, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all."""
+    if dialect == "sqlite":
+        yield databases.sqlite_url(tmp_path / "empty.db")
+        return
+    with databases.postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def database_url(dialect: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database migrated to head, private to this test."""
+    if dialect == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        yield databases.sqlite_copy(template, tmp_path)
+        return
+    template_name = request.getfixturevalue("postgres_template")
+    with databases.postgres_database(template=template_name) as url:
+        yield url
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": Environment.TEST,
+        "database_url": database_url,
+        "var_dir": tmp_path / "var",
+        "secret_key": SecretStr("test-secret-key-" + "x" * 32),
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path)
+
+
+@asynccontextmanager
+async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for an app built from ``settings``, with its lifespan running."""
+    application = create_app(settings)
+    async with LifespanManager(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    application = create_app(settings)
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture
+async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
