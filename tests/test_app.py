@@ -25,7 +25,9 @@ class TestProbes:
         assert response.status_code == 200
         assert response.json()["status"] == "ready"
 
-    async def test_readyz_reports_missing_migrations(self, empty_database_url: str, tmp_path: Path) -> None:
+    async def test_readyz_reports_missing_migrations(
+        self, empty_database_url: str, tmp_path: Path
+    ) -> None:
         async with app_client(make_settings(empty_database_url, tmp_path)) as http:
             response = await http.get("/readyz")
         assert response.status_code == 503
@@ -51,7 +53,9 @@ class TestGraphQL:
         assert health["migrationsAtHead"] is True
         assert health["version"]
 
-    async def test_graphiql_is_served_in_development(self, database_url: str, tmp_path: Path) -> None:
+    async def test_graphiql_is_served_in_development(
+        self, database_url: str, tmp_path: Path
+    ) -> None:
         settings = make_settings(database_url, tmp_path, env=Environment.DEVELOPMENT)
         async with app_client(settings) as http:
             response = await http.get("/graphql", headers={"Accept": "text/html"})

@@ -80,9 +80,7 @@ class TestServe:
 
     def test_unreachable_database_refuses_to_start(self, tmp_path: Path) -> None:
         url = f"postgresql://nobody@127.0.0.1:{_free_port()}/none"
-        result = _run(
-            tmp_path, "serve", "--port", str(_free_port()), ADSTUDIO_DATABASE_URL=url
-        )
+        result = _run(tmp_path, "serve", "--port", str(_free_port()), ADSTUDIO_DATABASE_URL=url)
         _assert_one_line_failure(result, "cannot reach database")
 
     def test_serves_graphql_and_readiness_over_real_http(self, server: str) -> None:
