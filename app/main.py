@@ -10,7 +10,9 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
+from app.clock import Clock
 from app.http.health import healthz, readyz
+from app.http.request_id import RequestIdMiddleware
 from app.log import configure_logging
 from app.runtime import open_runtime
 from app.schema import build_schema
@@ -18,22 +20,28 @@ from app.schema.app import GraphQLApp
 from app.settings import Settings, load_settings
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
+    schema = build_schema(
+        production=settings.is_production,
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_query_aliases,
+        max_tokens=settings.max_query_tokens,
+    )
     graphql = GraphQLApp(
-        build_schema(),
+        schema,
         graphql_ide="graphiql" if settings.is_development else None,
     )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runtime = await open_runtime(settings)
+        runtime = await open_runtime(settings, clock=clock)
         app.state.runtime = runtime
         try:
             yield
         finally:
             await runtime.close()
 
-    middleware = []
+    middleware = [Middleware(RequestIdMiddleware)]
     if settings.cors_origins:
         middleware.append(
             Middleware(

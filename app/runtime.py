@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.auth.security import Security
+from app.clock import Clock, SystemClock
 from app.db import create_engine, create_sessionmaker, describe_url, ping
 from app.errors import StartupError
 from app.settings import Settings
@@ -17,12 +19,14 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    security: Security
+    clock: Clock
 
     async def close(self) -> None:
         await self.engine.dispose()
 
 
-async def open_runtime(settings: Settings) -> Runtime:
+async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     """Connect to the database; a database that cannot be reached is a one-line StartupError."""
     engine = create_engine(settings.resolved_database_url)
     try:
@@ -30,7 +34,13 @@ async def open_runtime(settings: Settings) -> Runtime:
     except StartupError:
         await engine.dispose()
         raise
-    return Runtime(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine))
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        security=Security.from_settings(settings),
+        clock=clock or SystemClock(),
+    )
 
 
 async def check_database(engine: AsyncEngine, database_url: str) -> None:

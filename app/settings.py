@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.CONSOLE
     cors_origins: list[str] = Field(default_factory=list)
+    access_token_ttl_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    max_query_depth: int = Field(default=15, ge=2)
+    max_query_aliases: int = Field(default=30, ge=1)
+    max_query_tokens: int = Field(default=5000, ge=100)
 
     @field_validator("database_url")
     @classmethod
@@ -118,6 +125,14 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.env is Environment.DEVELOPMENT
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_base_url.startswith("https://")
 
     @property
     def resolved_database_url(self) -> str:

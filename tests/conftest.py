@@ -72,6 +72,8 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "database_url": database_url,
         "var_dir": tmp_path / "var",
         "secret_key": SecretStr("test-secret-key-" + "x" * 32),
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -3,29 +3,82 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
+from app.errors import AppError
+from app.resolvers.accounts import AccountMutation, AccountQuery
+from app.resolvers.campaigns import CampaignMutation
+from app.resolvers.clients import ClientMutation
 from app.resolvers.health import HealthQuery
-from app.schema.extensions import SessionLifecycle
+from app.resolvers.node import NodeQuery
+from app.resolvers.workspaces import WorkspaceMutation
+from app.schema.enums import ErrorCodeEnum
+from app.schema.extensions import ErrorCodes, SessionLifecycle
+from app.schema.types.api_key import ApiKeyType
+from app.schema.types.campaign import CampaignType
+from app.schema.types.client import ClientType
+from app.schema.types.member import MembershipType, UserType
+from app.schema.types.workspace import WorkspaceType
 
-Query = merge_types("Query", (HealthQuery,))
+Query = merge_types("Query", (NodeQuery, AccountQuery, HealthQuery))
+Mutation = merge_types(
+    "Mutation", (AccountMutation, WorkspaceMutation, ClientMutation, CampaignMutation)
+)
+NODE_IMPLEMENTATIONS = [WorkspaceType, ClientType, CampaignType, MembershipType, UserType, ApiKeyType]
 
 
-@lru_cache(maxsize=1)
-def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+class AppSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Expected errors are not logged; unexpected ones are logged by ErrorCodes."""
+
+
+@lru_cache(maxsize=4)
+def build_schema(
+    *,
+    production: bool = False,
+    max_depth: int = 15,
+    max_aliases: int = 30,
+    max_tokens: int = 5000,
+) -> strawberry.Schema:
+    extensions: list[Any] = [
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
+        QueryDepthLimiter(max_depth=max_depth),
+        MaxAliasesLimiter(max_alias_count=max_aliases),
+        MaxTokensLimiter(max_token_count=max_tokens),
+        SessionLifecycle,
+        ErrorCodes,
+    ]
+    if production:
+        extensions.append(DisableIntrospection())
+    return AppSchema(
         query=Query,
-        extensions=[
-            lambda: ParserCache(maxsize=1024),
-            lambda: ValidationCache(maxsize=1024),
-            SessionLifecycle,
-        ],
+        mutation=Mutation,
+        types=[ErrorCodeEnum, *NODE_IMPLEMENTATIONS],
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=production),
     )
 
 
 def export_schema() -> str:
     """The SDL committed as ``schema.graphql``."""
     return build_schema().as_str() + "\n"
+
+
+__all__ = ["AppError", "build_schema", "export_schema"]

@@ -7,6 +7,8 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from app.auth.credentials import read_credentials
+from app.http.request_id import request_id_of
 from app.schema.context import Context
 
 
@@ -14,4 +16,12 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None
     ) -> Context:
-        return Context(runtime=request.app.state.runtime, request=request, response=response)
+        context = Context(
+            runtime=request.app.state.runtime,
+            request=request,
+            response=response,
+            credentials=read_credentials(request.headers, request.cookies),
+            request_id=request_id_of(request.scope),
+        )
+        await context.authenticate()
+        return context

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info as StrawberryInfo
 
+from app.auth.actor import Actor
+from app.auth.credentials import Credentials
+from app.auth.resolve import authenticate
+from app.errors import AppError, UnauthenticatedError
+from app.loaders import Loaders
 from app.runtime import Runtime
 from app.settings import Settings
 
@@ -17,11 +23,19 @@ class Context:
     runtime: Runtime
     request: Any = None
     response: Any = None
+    credentials: Credentials | None = None
+    request_id: str = ""
     _session: AsyncSession | None = field(default=None, repr=False)
+    _actor: Actor | None = field(default=None, repr=False)
+    _auth_error: AppError | None = field(default=None, repr=False)
+    _loaders: Loaders | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
         return self.runtime.settings
+
+    def now(self) -> datetime:
+        return self.runtime.clock.now()
 
     @property
     def session(self) -> AsyncSession:
@@ -29,6 +43,49 @@ class Context:
         if self._session is None:
             self._session = self.runtime.sessionmaker()
         return self._session
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            self._loaders = Loaders(lambda: self.session, lambda: self.actor)
+        return self._loaders
+
+    async def authenticate(self) -> None:
+        """Resolve the credentials once; a failure is kept and raised by fields that need it."""
+        if self.credentials is None:
+            return
+        try:
+            self._actor = await authenticate(self.runtime, self.credentials)
+        except AppError as exc:
+            self._auth_error = exc
+
+    def adopt(self, actor: Actor) -> None:
+        """Act as ``actor`` for the rest of the operation (after register, login, refresh)."""
+        self._actor = actor
+        self._auth_error = None
+        self._loaders = None
+
+    @property
+    def maybe_actor(self) -> Actor | None:
+        """The actor, None when no credentials were sent; bad credentials are UNAUTHENTICATED."""
+        if self._auth_error is not None:
+            raise self._auth_error
+        return self._actor
+
+    @property
+    def actor(self) -> Actor:
+        actor = self.maybe_actor
+        if actor is None:
+            raise UnauthenticatedError("Sign in to do this.", reason="NO_CREDENTIALS")
+        return actor
+
+    async def commit(self) -> None:
+        if self._session is not None:
+            await self._session.commit()
+
+    async def rollback(self) -> None:
+        if self._session is not None:
+            await self._session.rollback()
 
     async def close(self, *, commit: bool) -> None:
         if self._session is None:

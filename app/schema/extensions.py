@@ -1,16 +1,20 @@
-"""Schema extensions of our own."""
+"""Schema and field extensions of our own: transactions and error codes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
-from strawberry.extensions import SchemaExtension
+import strawberry
+from strawberry.extensions import FieldExtension, SchemaExtension
+from strawberry.extensions.field_extension import AsyncExtensionResolver
 
 from app.schema.context import Context
+from app.schema.errors import format_errors
 
 
 class SessionLifecycle(SchemaExtension):
-    """One session and one commit per operation: commit when it succeeded, else roll back."""
+    """Close the operation's session: commit what is pending if it succeeded, else roll back."""
 
     async def on_operation(self) -> AsyncIterator[None]:
         context = self.execution_context.context
@@ -24,3 +28,37 @@ class SessionLifecycle(SchemaExtension):
             result = self.execution_context.result
             ok = result is not None and not getattr(result, "errors", None)
             await context.close(commit=ok)
+
+
+class ErrorCodes(SchemaExtension):
+    """Give every error an ``extensions.code``; mask the unexpected ones."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            context = self.execution_context.context
+            request_id = context.request_id if isinstance(context, Context) else ""
+            result.errors = format_errors(errors, request_id)
+
+
+class Transaction(FieldExtension):
+    """Each mutation field is one unit of work: committed when it returns, rolled back if not."""
+
+    async def resolve_async(
+        self, next_: AsyncExtensionResolver, source: Any, info: Any, **kwargs: Any
+    ) -> Any:
+        context: Context = info.context
+        try:
+            result = await next_(source, info, **kwargs)
+        except BaseException:
+            await context.rollback()
+            raise
+        await context.commit()
+        return result
+
+
+def mutation(*, description: str) -> Callable[..., Any]:
+    """``@strawberry.mutation`` running in its own transaction."""
+    return strawberry.mutation(description=description, extensions=[Transaction()])  # type: ignore[no-any-return]

@@ -1,0 +1,1 @@
+"""Authentication: passwords, tokens, API keys and the actor behind a request."""

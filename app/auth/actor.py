@@ -1,0 +1,52 @@
+"""The authenticated actor behind a request and its roles per workspace."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from app.errors import ForbiddenError, NotFoundError
+from app.models.enums import Role
+
+ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3, Role.OWNER: 4}
+
+
+class AuthMethod(StrEnum):
+    ACCESS_TOKEN = "access_token"
+    API_KEY = "api_key"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user_id: uuid.UUID
+    method: AuthMethod
+    roles: Mapping[uuid.UUID, Role] = field(default_factory=dict)
+    session_id: uuid.UUID | None = None
+
+    @property
+    def workspace_ids(self) -> frozenset[uuid.UUID]:
+        return frozenset(self.roles)
+
+    def role_in(self, workspace_id: uuid.UUID) -> Role | None:
+        return self.roles.get(workspace_id)
+
+    def require(self, workspace_id: uuid.UUID, minimum: Role, *, what: str = "Workspace") -> Role:
+        """The actor's role in the workspace, if at least ``minimum``.
+
+        Not a member: NOT_FOUND (the workspace is invisible). A lower role: FORBIDDEN.
+        """
+        role = self.roles.get(workspace_id)
+        if role is None:
+            raise NotFoundError(f"{what} not found.")
+        if ROLE_RANK[role] < ROLE_RANK[minimum]:
+            raise ForbiddenError(
+                f"This needs the {minimum.value} role or higher; you are {role.value}.",
+                requiredRole=minimum.name,
+            )
+        return role
+
+
+def outranks(role: Role, other: Role) -> bool:
+    return ROLE_RANK[role] >= ROLE_RANK[other]

@@ -1,0 +1,95 @@
+"""Turning credentials into an :class:`Actor`: once per request, in one or two statements."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.actor import Actor, AuthMethod
+from app.auth.credentials import CredentialKind, Credentials
+from app.auth.tokens import TokenConfig, api_key_prefix, decode_access_token, secrets_match
+from app.errors import UnauthenticatedError
+from app.models import ApiKey, Membership, RefreshToken, User
+from app.models.enums import Role
+from app.runtime import Runtime
+
+API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+async def authenticate(runtime: Runtime, credentials: Credentials) -> Actor:
+    """Resolve credentials in a short transaction of its own, before the operation runs."""
+    async with runtime.sessionmaker() as session, session.begin():
+        return await resolve_actor(
+            session, runtime.security.tokens, credentials, runtime.clock.now()
+        )
+
+
+async def resolve_actor(
+    session: AsyncSession, config: TokenConfig, credentials: Credentials, now: datetime
+) -> Actor:
+    """The actor the credentials prove, or UNAUTHENTICATED with the reason."""
+    if credentials.kind is CredentialKind.API_KEY:
+        user_id = await _user_for_api_key(session, credentials.secret, now)
+        return Actor(user_id, AuthMethod.API_KEY, await _roles(session, user_id))
+    claims = decode_access_token(config, credentials.secret)
+    if not await _session_is_live(session, claims.user_id, claims.session_id, now):
+        raise UnauthenticatedError("The session has ended; sign in again.", reason="TOKEN_REVOKED")
+    roles = await _roles(session, claims.user_id)
+    return Actor(claims.user_id, AuthMethod.ACCESS_TOKEN, roles, claims.session_id)
+
+
+async def _session_is_live(
+    session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime
+) -> bool:
+    """The user is active and the sign-in (refresh-token family) is not revoked or expired."""
+    live_token = (
+        sa.select(RefreshToken.id)
+        .where(
+            RefreshToken.family_id == session_id,
+            RefreshToken.user_id == user_id,
+            RefreshToken.revoked_at.is_(None),  # type: ignore[union-attr]
+            RefreshToken.expires_at > now,
+        )
+        .exists()
+    )
+    statement = sa.select(User.id).where(User.id == user_id, User.is_active, live_token)
+    return (await session.execute(statement)).first() is not None
+
+
+async def _user_for_api_key(session: AsyncSession, key: str, now: datetime) -> uuid.UUID:
+    prefix = api_key_prefix(key)
+    invalid = UnauthenticatedError("The API key is invalid.", reason="API_KEY_INVALID")
+    if prefix is None:
+        raise invalid
+    statement = (
+        sa.select(ApiKey)
+        .join(User, User.id == ApiKey.user_id)
+        .where(ApiKey.prefix == prefix, User.is_active)
+    )
+    api_key = (await session.execute(statement)).scalar_one_or_none()
+    if api_key is None or not secrets_match(key, api_key.secret_hash):
+        raise invalid
+    if api_key.revoked_at is not None:
+        raise UnauthenticatedError("The API key has been revoked.", reason="API_KEY_REVOKED")
+    if api_key.expires_at is not None and api_key.expires_at <= now:
+        raise UnauthenticatedError("The API key has expired.", reason="API_KEY_EXPIRED")
+    if api_key.last_used_at is None or now - api_key.last_used_at > API_KEY_TOUCH_INTERVAL:
+        api_key.last_used_at = now
+    return api_key.user_id
+
+
+async def _roles(session: AsyncSession, user_id: uuid.UUID) -> dict[uuid.UUID, Role]:
+    statement = sa.select(Membership.workspace_id, Membership.role).where(
+        Membership.user_id == user_id
+    )
+    return {row.workspace_id: row.role for row in await session.execute(statement)}
+
+
+async def actor_for_sign_in(
+    session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID
+) -> Actor:
+    """The actor a just-completed sign-in stands for (to resolve its payload)."""
+    return Actor(user_id, AuthMethod.ACCESS_TOKEN, await _roles(session, user_id), session_id)

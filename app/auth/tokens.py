@@ -1,0 +1,102 @@
+"""Access tokens (short-lived JWTs), refresh-token and API-key secrets (stored as hashes)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from app.errors import UnauthenticatedError
+
+ALGORITHM = "HS256"
+AUDIENCE = "adstudio"
+ISSUER = "adstudio"
+API_KEY_PREFIX = "ads_"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenConfig:
+    secret: str
+    access_ttl: timedelta
+    refresh_ttl: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    expires_at: datetime
+
+
+def issue_access_token(
+    config: TokenConfig, *, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime
+) -> tuple[str, datetime]:
+    expires_at = now + config.access_ttl
+    claims = {
+        "sub": user_id.hex,
+        "sid": session_id.hex,
+        "typ": "access",
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+        "aud": AUDIENCE,
+        "iss": ISSUER,
+        "jti": secrets.token_hex(8),
+    }
+    return jwt.encode(claims, config.secret, algorithm=ALGORITHM), expires_at
+
+
+def decode_access_token(config: TokenConfig, token: str) -> AccessClaims:
+    """Verify signature, expiry, audience and issuer; any failure is UNAUTHENTICATED."""
+    try:
+        claims = jwt.decode(
+            token,
+            config.secret,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "sid"]},
+        )
+        if claims.get("typ") != "access":
+            raise jwt.InvalidTokenError("not an access token")
+        return AccessClaims(
+            user_id=uuid.UUID(hex=claims["sub"]),
+            session_id=uuid.UUID(hex=claims["sid"]),
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        )
+    except jwt.ExpiredSignatureError:
+        raise UnauthenticatedError("The access token has expired.", reason="TOKEN_EXPIRED") from None
+    except (jwt.InvalidTokenError, ValueError, TypeError):
+        raise UnauthenticatedError("The access token is invalid.", reason="TOKEN_INVALID") from None
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    """A SHA-256 digest: secrets here are 256-bit random values, so no slow hash is needed."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secrets_match(secret: str, expected_hash: str) -> bool:
+    return hmac.compare_digest(hash_secret(secret), expected_hash)
+
+
+def new_api_key() -> tuple[str, str]:
+    """Return ``(prefix, full_key)``; the prefix finds the row, the full key is hashed."""
+    prefix = API_KEY_PREFIX + secrets.token_hex(6)
+    return prefix, f"{prefix}_{new_secret()}"
+
+
+def api_key_prefix(key: str) -> str | None:
+    if not key.startswith(API_KEY_PREFIX):
+        return None
+    prefix, sep, rest = key.partition("_")[2].partition("_")
+    if not sep or not rest or len(prefix) != 12:
+        return None
+    return API_KEY_PREFIX + prefix

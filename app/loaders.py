@@ -1,0 +1,127 @@
+"""Per-request DataLoaders: one statement per level of a query, whatever the page sizes."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
+
+from app.auth.actor import Actor
+from app.models import ApiKey, Campaign, Client, Membership, User, Workspace
+from app.pagination import Page, count_statement, make_page, page_statement
+from app.services import stats
+from app.services.access import visible, visible_users
+from app.services.listing import Filter, ListSpec
+
+PageKey = tuple[uuid.UUID, ListSpec]
+CountKey = tuple[uuid.UUID, tuple[type[Any], str, Filter]]
+
+
+class Loaders:
+    """Created per request (or per subscription event) with the session and actor it serves."""
+
+    def __init__(self, session: Callable[[], AsyncSession], actor: Callable[[], Actor]) -> None:
+        self._session = session
+        self._actor = actor
+        self.workspace = self._node_loader(Workspace)
+        self.client = self._node_loader(Client)
+        self.campaign = self._node_loader(Campaign)
+        self.membership = self._node_loader(Membership)
+        self.user: DataLoader[uuid.UUID, User | None] = DataLoader(load_fn=self._load_users)
+        self.api_key: DataLoader[uuid.UUID, ApiKey | None] = DataLoader(load_fn=self._load_api_keys)
+        self.page: DataLoader[PageKey, Page[Any]] = DataLoader(load_fn=self._load_pages)
+        self.count: DataLoader[CountKey, int] = DataLoader(load_fn=self._load_counts)
+        self.client_stats: DataLoader[uuid.UUID, stats.ClientStats] = DataLoader(
+            load_fn=self._load_client_stats
+        )
+        self.campaign_stats: DataLoader[uuid.UUID, stats.CampaignStats] = DataLoader(
+            load_fn=self._load_campaign_stats
+        )
+        self.user_memberships: DataLoader[uuid.UUID, list[Membership]] = DataLoader(
+            load_fn=self._load_user_memberships
+        )
+
+    def _node_loader(self, model: type[Any]) -> DataLoader[uuid.UUID, Any]:
+        return DataLoader(load_fn=partial(self._load_nodes, model))
+
+    async def _rows(self, statement: Any) -> list[Any]:
+        return list((await self._session().execute(statement)).scalars())
+
+    async def _load_nodes(self, model: type[Any], ids: Sequence[uuid.UUID]) -> list[Any]:
+        actor = self._actor()
+        if model is Workspace:
+            condition = Workspace.id.in_(actor.workspace_ids)  # type: ignore[attr-defined]
+        else:
+            condition = visible(actor, model)
+        rows = await self._rows(sa.select(model).where(model.id.in_(ids), condition))
+        by_id = {row.id: row for row in rows}
+        return [by_id.get(i) for i in ids]
+
+    async def _load_users(self, ids: Sequence[uuid.UUID]) -> list[User | None]:
+        statement = sa.select(User).where(User.id.in_(ids), visible_users(self._actor()))  # type: ignore[attr-defined]
+        by_id = {row.id: row for row in await self._rows(statement)}
+        return [by_id.get(i) for i in ids]
+
+    async def _load_api_keys(self, ids: Sequence[uuid.UUID]) -> list[ApiKey | None]:
+        statement = sa.select(ApiKey).where(
+            ApiKey.id.in_(ids),  # type: ignore[attr-defined]
+            ApiKey.user_id == self._actor().user_id,
+        )
+        by_id = {row.id: row for row in await self._rows(statement)}
+        return [by_id.get(i) for i in ids]
+
+    async def _load_pages(self, keys: Sequence[PageKey]) -> list[Page[Any]]:
+        groups: dict[ListSpec, list[uuid.UUID]] = defaultdict(list)
+        for parent_id, spec in keys:
+            groups[spec].append(parent_id)
+        pages: dict[PageKey, Page[Any]] = {}
+        for spec, parent_ids in groups.items():
+            statement = page_statement(
+                spec.model, spec.parent_column, parent_ids, spec.args,
+                spec.order_column, spec.conditions(),
+            )
+            by_parent: dict[uuid.UUID, list[Any]] = defaultdict(list)
+            for row in await self._rows(statement):
+                by_parent[getattr(row, spec.parent)].append(row)
+            for parent_id in parent_ids:
+                pages[(parent_id, spec)] = make_page(by_parent[parent_id], spec.args)
+        return [pages[key] for key in keys]
+
+    async def _load_counts(self, keys: Sequence[CountKey]) -> list[int]:
+        groups: dict[tuple[type[Any], str, Filter], list[uuid.UUID]] = defaultdict(list)
+        for parent_id, count_key in keys:
+            groups[count_key].append(parent_id)
+        counts: dict[CountKey, int] = {}
+        for (model, parent, list_filter), parent_ids in groups.items():
+            statement = count_statement(getattr(model, parent), parent_ids, list_filter.conditions())
+            found = dict((await self._session().execute(statement)).tuples().all())
+            for parent_id in parent_ids:
+                counts[(parent_id, (model, parent, list_filter))] = int(found.get(parent_id, 0))
+        return [counts[key] for key in keys]
+
+    async def _load_client_stats(self, ids: Sequence[uuid.UUID]) -> list[stats.ClientStats]:
+        found = await stats.client_stats(self._session(), list(ids))
+        empty = stats.ClientStats(0, 0, stats.to_money(None))
+        return [found.get(i, empty) for i in ids]
+
+    async def _load_campaign_stats(self, ids: Sequence[uuid.UUID]) -> list[stats.CampaignStats]:
+        found = await stats.campaign_stats(self._session(), list(ids))
+        zero = stats.to_money(None)
+        return [found.get(i, stats.CampaignStats(0, zero, zero)) for i in ids]
+
+    async def _load_user_memberships(self, ids: Sequence[uuid.UUID]) -> list[list[Membership]]:
+        statement = (
+            sa.select(Membership)
+            .where(Membership.user_id.in_(ids), visible(self._actor(), Membership))  # type: ignore[attr-defined]
+            .order_by(Membership.created_at, Membership.id)
+        )
+        by_user: dict[uuid.UUID, list[Membership]] = defaultdict(list)
+        for row in await self._rows(statement):
+            by_user[row.user_id].append(row)
+        return [by_user[i] for i in ids]

@@ -1,0 +1,199 @@
+"""Keyset (cursor) pagination shared by every connection: page arguments, cursors and SQL.
+
+A page is requested with Relay's ``first/after`` or ``last/before``. Rows are ordered by one
+column plus the primary key as a tie-breaker; cursors carry both values, so pages stay stable
+while rows are inserted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from app.errors import BadUserInputError
+
+T = TypeVar("T")
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+
+
+class Direction(StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    field: str
+    value: Any
+    id: uuid.UUID
+
+    def encode(self) -> str:
+        value = self.value.isoformat() if isinstance(self.value, datetime) else self.value
+        raw = json.dumps([self.field, value, self.id.hex], separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
+
+    @classmethod
+    def decode(cls, text: str, *, argument: str) -> Cursor:
+        try:
+            padded = text + "=" * (-len(text) % 4)
+            field, value, raw_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            return cls(str(field), value, uuid.UUID(hex=raw_id))
+        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+            raise BadUserInputError(
+                "Invalid cursor.", fields={argument: "is not a valid cursor"}
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class PageArgs:
+    """A validated page request; hashable so it can be part of a DataLoader key."""
+
+    limit: int
+    backward: bool
+    cursor: Cursor | None
+    order_field: str
+    direction: Direction
+    cursor_argument: str | None = None
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        first: int | None,
+        after: str | None,
+        last: int | None,
+        before: str | None,
+        order_field: str,
+        direction: Direction,
+    ) -> PageArgs:
+        if first is not None and last is not None:
+            raise BadUserInputError(
+                "Use either first or last, not both.", fields={"last": "cannot be used with first"}
+            )
+        backward = last is not None or (before is not None and first is None)
+        size = last if backward else first
+        argument = "last" if backward else "first"
+        if size is None:
+            size = DEFAULT_PAGE_SIZE
+        if size < 0 or size > MAX_PAGE_SIZE:
+            raise BadUserInputError(
+                f"{argument} must be between 0 and {MAX_PAGE_SIZE}.",
+                fields={argument: f"must be between 0 and {MAX_PAGE_SIZE}"},
+            )
+        cursor_argument = "before" if backward else "after"
+        raw_cursor = before if backward else after
+        cursor = Cursor.decode(raw_cursor, argument=cursor_argument) if raw_cursor else None
+        if cursor is not None and cursor.field != order_field:
+            raise BadUserInputError(
+                "The cursor belongs to a different ordering.",
+                fields={cursor_argument: "was made for a different orderBy"},
+            )
+        return cls(size, backward, cursor, order_field, direction, cursor_argument)
+
+    @property
+    def scan_direction(self) -> Direction:
+        """The direction rows are read in SQL (reversed for backward pages)."""
+        if not self.backward:
+            return self.direction
+        return Direction.ASC if self.direction is Direction.DESC else Direction.DESC
+
+
+def order_clauses(column: Any, id_column: Any, direction: Direction) -> list[Any]:
+    if direction is Direction.DESC:
+        return [column.desc(), id_column.desc()]
+    return [column.asc(), id_column.asc()]
+
+
+def keyset_condition(column: Any, id_column: Any, args: PageArgs) -> Any | None:
+    """Rows strictly past the cursor in the scan direction, or None without a cursor."""
+    if args.cursor is None:
+        return None
+    value = _cursor_value(column, args)
+    pair = sa.tuple_(column, id_column)
+    bound = sa.tuple_(sa.literal(value, column.type), sa.literal(args.cursor.id, id_column.type))
+    return pair < bound if args.scan_direction is Direction.DESC else pair > bound
+
+
+def _cursor_value(column: Any, args: PageArgs) -> Any:
+    assert args.cursor is not None
+    value = args.cursor.value
+    python_type = _python_type(column)
+    try:
+        if python_type is datetime and isinstance(value, str):
+            return datetime.fromisoformat(value)
+        if python_type is not None and value is not None and not isinstance(value, python_type):
+            return python_type(value)
+    except (TypeError, ValueError):
+        raise BadUserInputError(
+            "Invalid cursor.", fields={args.cursor_argument or "after": "is not a valid cursor"}
+        ) from None
+    return value
+
+
+def _python_type(column: Any) -> type | None:
+    try:
+        return column.type.python_type  # type: ignore[no-any-return]
+    except NotImplementedError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of rows in display order, with what Relay's PageInfo needs."""
+
+    rows: list[T]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def make_page(rows: list[T], args: PageArgs) -> Page[T]:
+    """Trim the look-ahead row and restore display order for backward pages."""
+    has_more = len(rows) > args.limit
+    rows = rows[: args.limit]
+    if args.backward:
+        rows.reverse()
+        return Page(rows, has_next_page=args.cursor is not None, has_previous_page=has_more)
+    return Page(rows, has_next_page=has_more, has_previous_page=args.cursor is not None)
+
+
+def page_statement(
+    model: type[Any],
+    parent_column: Any,
+    parent_ids: list[Any],
+    args: PageArgs,
+    order_column: Any,
+    where: list[Any],
+) -> sa.Select[Any]:
+    """One statement reading ``args.limit + 1`` rows for each parent (a window function)."""
+    ordering = order_clauses(order_column, model.id, args.scan_direction)
+    rank = sa.func.row_number().over(partition_by=parent_column, order_by=ordering)
+    conditions = [parent_column.in_(parent_ids), *where]
+    keyset = keyset_condition(order_column, model.id, args)
+    if keyset is not None:
+        conditions.append(keyset)
+    inner = sa.select(model, rank.label("page_rank")).where(*conditions).subquery()
+    row = aliased(model, inner)
+    return (
+        sa.select(row)
+        .where(inner.c.page_rank <= args.limit + 1)
+        .order_by(inner.c[parent_column.key], inner.c.page_rank)
+    )
+
+
+def count_statement(parent_column: Any, parent_ids: list[Any], where: list[Any]) -> sa.Select[Any]:
+    """One statement counting the rows of each parent."""
+    return (
+        sa.select(parent_column, sa.func.count())
+        .where(parent_column.in_(parent_ids), *where)
+        .group_by(parent_column)
+    )

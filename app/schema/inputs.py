@@ -1,0 +1,22 @@
+"""Shared GraphQL inputs: ordering and money."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from app.schema.enums import OrderDirectionEnum as Direction
+from app.schema.enums import OrderFieldEnum as OrderField
+
+
+@strawberry.input(description="How to sort a connection. Default: newest first.")
+class Order:
+    field: OrderField = OrderField.CREATED_AT
+    direction: Direction = Direction.DESC
+
+
+@strawberry.input(description="An amount of money; only USD is accepted for now.")
+class MoneyInput:
+    amount: Decimal
+    currency: str = "USD"

@@ -1,0 +1,126 @@
+"""The ``Client`` type: an agency's client, its campaigns and statistics."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+
+from app.errors import NotFoundError
+from app.ids import encode_global_id
+from app.models import Campaign, Client
+from app.schema.connections import resolve_connection
+from app.schema.context import Info
+from app.schema.enums import CampaignStatusEnum
+from app.schema.inputs import Order
+from app.schema.types.common import Connection, Money, Node
+from app.services.listing import CampaignFilter
+
+if TYPE_CHECKING:
+    from app.schema.types.campaign import CampaignType
+    from app.schema.types.workspace import WorkspaceType
+
+CampaignRef = Annotated["CampaignType", strawberry.lazy("app.schema.types.campaign")]
+WorkspaceRef = Annotated["WorkspaceType", strawberry.lazy("app.schema.types.workspace")]
+
+
+@strawberry.type(description="How the client's brand must look and sound.")
+class BrandGuidelines:
+    colors: list[str]
+    fonts: list[str]
+    tone: str | None
+    restrictions: list[str]
+    examples: list[str]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> BrandGuidelines | None:
+        if data is None:
+            return None
+        return cls(
+            colors=list(data.get("colors") or []),
+            fonts=list(data.get("fonts") or []),
+            tone=data.get("tone"),
+            restrictions=list(data.get("restrictions") or []),
+            examples=list(data.get("examples") or []),
+        )
+
+
+@strawberry.type(description="Totals over the client's campaigns, jobs and spend.")
+class ClientStats:
+    campaign_count: int
+    video_count: int = strawberry.field(description="Completed ad videos.")
+    total_spend: Money = strawberry.field(description="Actual spend in the cost ledger.")
+
+
+@strawberry.input(description="Narrow a client's campaigns.")
+class CampaignFilterInput:
+    search: str | None = strawberry.field(default=None, description="Part of the name.")
+    status: list[CampaignStatusEnum] | None = None
+
+
+@strawberry.type(name="Client", description="A client of the agency.")
+class ClientType(Node):
+    id: strawberry.ID
+    name: str
+    description: str | None
+    brand_guidelines: BrandGuidelines | None
+    created_at: datetime
+    updated_at: datetime
+    pk: strawberry.Private[uuid.UUID]
+    workspace_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, row: Client) -> ClientType:
+        return cls(
+            id=strawberry.ID(encode_global_id("Client", row.id)),
+            name=row.name,
+            description=row.description,
+            brand_guidelines=BrandGuidelines.from_json(row.brand_guidelines),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            pk=row.id,
+            workspace_id=row.workspace_id,
+        )
+
+    @strawberry.field
+    async def workspace(self, info: Info) -> WorkspaceRef:
+        from app.schema.types.workspace import WorkspaceType
+
+        row = await info.context.loaders.workspace.load(self.workspace_id)
+        if row is None:
+            raise NotFoundError("Workspace not found.")
+        return WorkspaceType.from_model(row)
+
+    @strawberry.field(description="The client's campaigns. Default order: newest first.")
+    async def campaigns(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: CampaignFilterInput | None = None,  # noqa: A002 (GraphQL argument name)
+        order_by: Order | None = None,
+    ) -> Connection[CampaignRef]:
+        from app.schema.types.campaign import CampaignType
+
+        campaign_filter = CampaignFilter(
+            search=filter.search if filter else None,
+            statuses=tuple(filter.status or ()) if filter else (),
+        )
+        return await resolve_connection(
+            info, model=Campaign, parent="client_id", parent_id=self.pk,
+            to_node=CampaignType.from_model, first=first, after=after, last=last, before=before,
+            order_by=order_by, list_filter=campaign_filter,
+        )
+
+    @strawberry.field
+    async def stats(self, info: Info) -> ClientStats:
+        found = await info.context.loaders.client_stats.load(self.pk)
+        return ClientStats(
+            campaign_count=found.campaign_count,
+            video_count=found.video_count,
+            total_spend=Money(amount=found.total_spend, currency="USD"),
+        )

@@ -1,0 +1,82 @@
+"""``User`` and ``Membership``: people and their roles in workspaces."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from app.errors import NotFoundError
+from app.ids import encode_global_id
+from app.models import Membership, User
+from app.schema.context import Info
+from app.schema.enums import RoleEnum
+from app.schema.types.common import Node
+
+if TYPE_CHECKING:
+    from app.schema.types.workspace import WorkspaceType
+
+WorkspaceRef = Annotated["WorkspaceType", strawberry.lazy("app.schema.types.workspace")]
+
+
+@strawberry.type(name="User", description="A person with an account.")
+class UserType(Node):
+    id: strawberry.ID
+    email: str
+    name: str
+    created_at: datetime
+    pk: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, row: User) -> UserType:
+        return cls(
+            id=strawberry.ID(encode_global_id("User", row.id)),
+            email=row.email,
+            name=row.name,
+            created_at=row.created_at,
+            pk=row.id,
+        )
+
+    @strawberry.field(description="The user's memberships in workspaces you share.")
+    async def memberships(self, info: Info) -> list[MembershipType]:
+        rows = await info.context.loaders.user_memberships.load(self.pk)
+        return [MembershipType.from_model(row) for row in rows]
+
+
+@strawberry.type(name="Membership", description="A user's role in a workspace.")
+class MembershipType(Node):
+    id: strawberry.ID
+    role: RoleEnum
+    created_at: datetime
+    pk: strawberry.Private[uuid.UUID]
+    user_id: strawberry.Private[uuid.UUID]
+    workspace_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, row: Membership) -> MembershipType:
+        return cls(
+            id=strawberry.ID(encode_global_id("Membership", row.id)),
+            role=row.role,
+            created_at=row.created_at,
+            pk=row.id,
+            user_id=row.user_id,
+            workspace_id=row.workspace_id,
+        )
+
+    @strawberry.field
+    async def user(self, info: Info) -> UserType:
+        row = await info.context.loaders.user.load(self.user_id)
+        if row is None:
+            raise NotFoundError("User not found.")
+        return UserType.from_model(row)
+
+    @strawberry.field
+    async def workspace(self, info: Info) -> WorkspaceRef:
+        from app.schema.types.workspace import WorkspaceType
+
+        row = await info.context.loaders.workspace.load(self.workspace_id)
+        if row is None:
+            raise NotFoundError("Workspace not found.")
+        return WorkspaceType.from_model(row)

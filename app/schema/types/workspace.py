@@ -1,0 +1,94 @@
+"""The ``Workspace`` type: a team, its clients and its members."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from app.ids import encode_global_id
+from app.models import Client, Membership, Workspace
+from app.pagination import Direction
+from app.schema.connections import resolve_connection
+from app.schema.context import Info
+from app.schema.enums import RoleEnum
+from app.schema.inputs import Order
+from app.schema.types.common import Connection, Node
+from app.services.listing import ClientFilter
+
+if TYPE_CHECKING:
+    from app.schema.types.client import ClientType
+    from app.schema.types.member import MembershipType
+
+ClientRef = Annotated["ClientType", strawberry.lazy("app.schema.types.client")]
+MembershipRef = Annotated["MembershipType", strawberry.lazy("app.schema.types.member")]
+
+
+@strawberry.input(description="Narrow a workspace's clients.")
+class ClientFilterInput:
+    search: str | None = strawberry.field(default=None, description="Part of the name.")
+
+
+@strawberry.type(name="Workspace", description="An agency team; everything belongs to one.")
+class WorkspaceType(Node):
+    id: strawberry.ID
+    name: str
+    slug: str
+    is_personal: bool
+    created_at: datetime
+    updated_at: datetime
+    pk: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, row: Workspace) -> WorkspaceType:
+        return cls(
+            id=strawberry.ID(encode_global_id("Workspace", row.id)),
+            name=row.name,
+            slug=row.slug,
+            is_personal=row.is_personal,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            pk=row.id,
+        )
+
+    @strawberry.field(description="The signed-in user's role here.")
+    def viewer_role(self, info: Info) -> RoleEnum | None:
+        return info.context.actor.role_in(self.pk)
+
+    @strawberry.field(description="The workspace's clients. Default order: newest first.")
+    async def clients(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: ClientFilterInput | None = None,  # noqa: A002 (GraphQL argument name)
+        order_by: Order | None = None,
+    ) -> Connection[ClientRef]:
+        from app.schema.types.client import ClientType
+
+        return await resolve_connection(
+            info, model=Client, parent="workspace_id", parent_id=self.pk,
+            to_node=ClientType.from_model, first=first, after=after, last=last, before=before,
+            order_by=order_by, list_filter=ClientFilter(search=filter.search if filter else None),
+        )
+
+    @strawberry.field(description="Who belongs to the workspace, oldest membership first.")
+    async def members(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[MembershipRef]:
+        from app.schema.types.member import MembershipType
+
+        return await resolve_connection(
+            info, model=Membership, parent="workspace_id", parent_id=self.pk,
+            to_node=MembershipType.from_model, first=first, after=after, last=last,
+            before=before, default_direction=Direction.ASC,
+        )

@@ -1,0 +1,1 @@
+"""Business rules, framework-free. Signature: ``(session, actor, *, ...)``; they flush, never commit."""

@@ -1,0 +1,44 @@
+"""Tenancy in one place: what an actor may see, and loading a visible row or NOT_FOUND."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.actor import Actor
+from app.errors import NotFoundError
+from app.models import Membership, User
+
+M = TypeVar("M")
+
+
+def visible(actor: Actor, model: Any) -> sa.ColumnElement[bool]:
+    """The filter every read of a workspace-owned table applies."""
+    return model.workspace_id.in_(actor.workspace_ids)  # type: ignore[no-any-return]
+
+
+def visible_users(actor: Actor) -> sa.ColumnElement[bool]:
+    """Users who share a workspace with the actor (and the actor)."""
+    shares = (
+        sa.select(Membership.id)
+        .where(Membership.user_id == User.id, Membership.workspace_id.in_(actor.workspace_ids))
+        .exists()
+    )
+    return sa.or_(User.id == actor.user_id, shares)
+
+
+async def get_visible(
+    session: AsyncSession, actor: Actor, model: type[M], row_id: uuid.UUID, *, what: str
+) -> M:
+    """The row if the actor can see it; otherwise NOT_FOUND, as if it did not exist."""
+    statement = sa.select(model).where(
+        model.id == row_id,  # type: ignore[attr-defined]
+        visible(actor, model),
+    )
+    row = (await session.execute(statement)).scalar_one_or_none()
+    if row is None:
+        raise NotFoundError(f"{what} not found.")
+    return row

@@ -1,0 +1,101 @@
+"""What a connection lists: its parent column, orderings and filters, per listed table.
+
+A :class:`ListSpec` is hashable so that DataLoaders can batch every parent asking for the
+same page shape into one statement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from app.models import Campaign, Client, Membership
+from app.models.enums import CampaignStatus
+from app.pagination import Direction, PageArgs
+
+
+class OrderField(StrEnum):
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    NAME = "name"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientFilter:
+    search: str | None = None
+
+    def conditions(self) -> list[Any]:
+        if not self.search:
+            return []
+        return [Client.name.ilike(f"%{_escape_like(self.search)}%", escape="\\")]  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignFilter:
+    search: str | None = None
+    statuses: tuple[CampaignStatus, ...] = field(default_factory=tuple)
+
+    def conditions(self) -> list[Any]:
+        conditions: list[Any] = []
+        if self.search:
+            pattern = f"%{_escape_like(self.search)}%"
+            conditions.append(Campaign.name.ilike(pattern, escape="\\"))  # type: ignore[attr-defined]
+        if self.statuses:
+            conditions.append(Campaign.status.in_(self.statuses))  # type: ignore[attr-defined]
+        return conditions
+
+
+@dataclass(frozen=True, slots=True)
+class NoFilter:
+    def conditions(self) -> list[Any]:
+        return []
+
+
+Filter = ClientFilter | CampaignFilter | NoFilter
+
+
+@dataclass(frozen=True, slots=True)
+class ListSpec:
+    """A page of ``model`` rows under one parent, ordered and filtered."""
+
+    model: type[Any]
+    parent: str
+    order: OrderField
+    args: PageArgs
+    filter: Filter = field(default_factory=NoFilter)
+
+    @property
+    def parent_column(self) -> Any:
+        return getattr(self.model, self.parent)
+
+    @property
+    def order_column(self) -> Any:
+        return getattr(self.model, self.order.value)
+
+    def conditions(self) -> list[Any]:
+        return self.filter.conditions()
+
+    def count_key(self) -> tuple[type[Any], str, Filter]:
+        return (self.model, self.parent, self.filter)
+
+
+def page_args(
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    order: OrderField,
+    direction: Direction,
+) -> PageArgs:
+    return PageArgs.build(
+        first=first, after=after, last=last, before=before, order_field=order.value, direction=direction
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+LISTED_MODELS = (Client, Campaign, Membership)

@@ -1,0 +1,116 @@
+"""Workspaces and memberships. A workspace always keeps at least one OWNER."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.actor import ROLE_RANK, Actor
+from app.errors import ConflictError, ForbiddenError, NotFoundError
+from app.models import Membership, User, Workspace
+from app.models.enums import Role
+from app.services.access import get_visible
+from app.services.validation import FieldErrors
+
+_SLUG_STRIP = re.compile(r"[^a-z0-9]+")
+
+
+def _slug(name: str) -> str:
+    base = _SLUG_STRIP.sub("-", name.lower()).strip("-")[:100] or "workspace"
+    return f"{base}-{secrets.token_hex(3)}"
+
+
+async def create_personal_workspace(session: AsyncSession, user: User) -> Workspace:
+    workspace = Workspace(name=f"{user.name}'s workspace"[:100], slug=_slug(user.name), is_personal=True)
+    session.add(workspace)
+    await session.flush()
+    session.add(Membership(workspace_id=workspace.id, user_id=user.id, role=Role.OWNER))
+    await session.flush()
+    return workspace
+
+
+async def create_workspace(
+    session: AsyncSession, actor: Actor, *, name: str
+) -> tuple[Workspace, Membership]:
+    with FieldErrors() as errors:
+        name = errors.text("name", name, min_length=1, max_length=100) or ""
+    workspace = Workspace(name=name, slug=_slug(name))
+    session.add(workspace)
+    await session.flush()
+    membership = Membership(workspace_id=workspace.id, user_id=actor.user_id, role=Role.OWNER)
+    session.add(membership)
+    await session.flush()
+    return workspace, membership
+
+
+async def add_member(
+    session: AsyncSession, actor: Actor, *, workspace_id: uuid.UUID, email: str, role: Role
+) -> Membership:
+    actor_role = actor.require(workspace_id, Role.ADMIN)
+    _check_can_grant(actor_role, role)
+    statement = sa.select(User).where(User.email == email.strip().lower(), User.is_active)
+    user = (await session.execute(statement)).scalar_one_or_none()
+    if user is None:
+        raise NotFoundError("No user with that email.", fields={"email": "has no account"})
+    existing = await session.execute(
+        sa.select(Membership.id).where(
+            Membership.workspace_id == workspace_id, Membership.user_id == user.id
+        )
+    )
+    if existing.first() is not None:
+        raise ConflictError("That user is already a member.", fields={"email": "is already a member"})
+    membership = Membership(workspace_id=workspace_id, user_id=user.id, role=role)
+    session.add(membership)
+    await session.flush()
+    return membership
+
+
+async def update_member_role(
+    session: AsyncSession, actor: Actor, *, membership_id: uuid.UUID, role: Role
+) -> Membership:
+    membership = await get_visible(session, actor, Membership, membership_id, what="Membership")
+    actor_role = actor.require(membership.workspace_id, Role.ADMIN)
+    _check_can_grant(actor_role, membership.role)
+    _check_can_grant(actor_role, role)
+    if membership.role is Role.OWNER and role is not Role.OWNER:
+        await _keep_an_owner(session, membership)
+    membership.role = role
+    await session.flush()
+    return membership
+
+
+async def remove_member(session: AsyncSession, actor: Actor, *, membership_id: uuid.UUID) -> Membership:
+    """Admins remove members; anyone may leave. The last owner can do neither."""
+    membership = await get_visible(session, actor, Membership, membership_id, what="Membership")
+    if membership.user_id != actor.user_id:
+        actor_role = actor.require(membership.workspace_id, Role.ADMIN)
+        _check_can_grant(actor_role, membership.role)
+    if membership.role is Role.OWNER:
+        await _keep_an_owner(session, membership)
+    await session.delete(membership)
+    await session.flush()
+    return membership
+
+
+def _check_can_grant(actor_role: Role, role: Role) -> None:
+    """Only owners touch the OWNER role; nobody grants or changes a role above their own."""
+    if ROLE_RANK[role] > ROLE_RANK[actor_role] or (role is Role.OWNER and actor_role is not Role.OWNER):
+        raise ForbiddenError(f"Only an owner can manage the {role.name} role.", requiredRole="OWNER")
+
+
+async def _keep_an_owner(session: AsyncSession, leaving: Membership) -> None:
+    statement = (
+        sa.select(Membership.id)
+        .where(
+            Membership.workspace_id == leaving.workspace_id,
+            Membership.role == Role.OWNER,
+            Membership.id != leaving.id,
+        )
+        .with_for_update()
+    )
+    if (await session.execute(statement)).first() is None:
+        raise ConflictError("A workspace must keep at least one owner.")
