@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import event, text
@@ -57,8 +58,59 @@ def _sqlite_on_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class SerializedSession(AsyncSession):
+    """An AsyncSession whose operations queue instead of overlapping.
+
+    GraphQL resolves sibling fields concurrently and each DataLoader dispatches its batch in
+    the same loop tick, so one request's session sees concurrent awaits; SQLAlchemy forbids
+    that. A lock per session lines them up, in the one transaction of the request.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lock = asyncio.Lock()
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._lock:
+            return await super().execute(*args, **kwargs)
+
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._lock:
+            return await super().scalar(*args, **kwargs)
+
+    async def scalars(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._lock:
+            return await super().scalars(*args, **kwargs)
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._lock:
+            return await super().get(*args, **kwargs)
+
+    async def flush(self, *args: Any, **kwargs: Any) -> None:
+        async with self._lock:
+            await super().flush(*args, **kwargs)
+
+    async def delete(self, instance: object) -> None:
+        async with self._lock:
+            await super().delete(instance)
+
+    async def commit(self) -> None:
+        async with self._lock:
+            await super().commit()
+
+    async def rollback(self) -> None:
+        async with self._lock:
+            await super().rollback()
+
+    async def close(self) -> None:
+        async with self._lock:
+            await super().close()
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(
+        engine, class_=SerializedSession, expire_on_commit=False, autoflush=False
+    )
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -30,10 +30,12 @@ class AppError(Exception):
 
     code: ErrorCode = ErrorCode.INTERNAL_SERVER_ERROR
 
-    def __init__(self, message: str, **extensions: Any) -> None:
+    def __init__(self, message: str, *, keep_changes: bool = False, **extensions: Any) -> None:
         super().__init__(message)
         self.message = message
         self.extensions = extensions
+        # A refusal that must still record something (e.g. revoking a replayed token's family).
+        self.keep_changes = keep_changes
 
 
 class UnauthenticatedError(AppError):

@@ -27,9 +27,7 @@ def decode_global_id(value: str, *, field: str = "id") -> GlobalId:
         type_name, _, raw_id = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
         return GlobalId(type_name, uuid.UUID(hex=raw_id))
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise BadUserInputError(
-            "Invalid ID.", fields={field: "is not a valid ID"}
-        ) from None
+        raise BadUserInputError("Invalid ID.", fields={field: "is not a valid ID"}) from None
 
 
 def expect_global_id(value: str, type_name: str, *, field: str = "id") -> uuid.UUID:

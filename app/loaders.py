@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
 from app.auth.actor import Actor
@@ -55,8 +56,9 @@ class Loaders:
 
     async def _load_nodes(self, model: type[Any], ids: Sequence[uuid.UUID]) -> list[Any]:
         actor = self._actor()
+        condition: sa.ColumnElement[bool]
         if model is Workspace:
-            condition = Workspace.id.in_(actor.workspace_ids)  # type: ignore[attr-defined]
+            condition = col(Workspace.id).in_(actor.workspace_ids)
         else:
             condition = visible(actor, model)
         rows = await self._rows(sa.select(model).where(model.id.in_(ids), condition))
@@ -64,14 +66,14 @@ class Loaders:
         return [by_id.get(i) for i in ids]
 
     async def _load_users(self, ids: Sequence[uuid.UUID]) -> list[User | None]:
-        statement = sa.select(User).where(User.id.in_(ids), visible_users(self._actor()))  # type: ignore[attr-defined]
+        statement = sa.select(User).where(col(User.id).in_(ids), visible_users(self._actor()))
         by_id = {row.id: row for row in await self._rows(statement)}
         return [by_id.get(i) for i in ids]
 
     async def _load_api_keys(self, ids: Sequence[uuid.UUID]) -> list[ApiKey | None]:
         statement = sa.select(ApiKey).where(
-            ApiKey.id.in_(ids),  # type: ignore[attr-defined]
-            ApiKey.user_id == self._actor().user_id,
+            col(ApiKey.id).in_(ids),
+            col(ApiKey.user_id) == self._actor().user_id,
         )
         by_id = {row.id: row for row in await self._rows(statement)}
         return [by_id.get(i) for i in ids]
@@ -83,8 +85,12 @@ class Loaders:
         pages: dict[PageKey, Page[Any]] = {}
         for spec, parent_ids in groups.items():
             statement = page_statement(
-                spec.model, spec.parent_column, parent_ids, spec.args,
-                spec.order_column, spec.conditions(),
+                spec.model,
+                spec.parent_column,
+                parent_ids,
+                spec.args,
+                spec.order_column,
+                spec.conditions(),
             )
             by_parent: dict[uuid.UUID, list[Any]] = defaultdict(list)
             for row in await self._rows(statement):
@@ -99,8 +105,10 @@ class Loaders:
             groups[count_key].append(parent_id)
         counts: dict[CountKey, int] = {}
         for (model, parent, list_filter), parent_ids in groups.items():
-            statement = count_statement(getattr(model, parent), parent_ids, list_filter.conditions())
-            found = dict((await self._session().execute(statement)).tuples().all())
+            statement = count_statement(
+                getattr(model, parent), parent_ids, list_filter.conditions()
+            )
+            found = {row[0]: row[1] for row in await self._session().execute(statement)}
             for parent_id in parent_ids:
                 counts[(parent_id, (model, parent, list_filter))] = int(found.get(parent_id, 0))
         return [counts[key] for key in keys]
@@ -118,8 +126,8 @@ class Loaders:
     async def _load_user_memberships(self, ids: Sequence[uuid.UUID]) -> list[list[Membership]]:
         statement = (
             sa.select(Membership)
-            .where(Membership.user_id.in_(ids), visible(self._actor(), Membership))  # type: ignore[attr-defined]
-            .order_by(Membership.created_at, Membership.id)
+            .where(col(Membership.user_id).in_(ids), visible(self._actor(), Membership))
+            .order_by(col(Membership.created_at), col(Membership.id))
         )
         by_user: dict[uuid.UUID, list[Membership]] = defaultdict(list)
         for row in await self._rows(statement):

@@ -10,11 +10,15 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
+from app.clock import Clock, ManualClock
 from app.main import create_app
 from app.settings import Environment, Settings
 from tests import databases
+from tests.graphql import Account, GraphQL, register
 
 DIALECTS = [
     "sqlite",
@@ -85,9 +89,11 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @asynccontextmanager
-async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def app_client(
+    settings: Settings, *, clock: Clock | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for an app built from ``settings``, with its lifespan running."""
-    application = create_app(settings)
+    application = create_app(settings, clock=clock)
     async with LifespanManager(application):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -95,8 +101,13 @@ async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Starlette]:
-    application = create_app(settings)
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[Starlette]:
+    application = create_app(settings, clock=clock)
     async with LifespanManager(application):
         yield application
 
@@ -106,3 +117,46 @@ async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+@pytest.fixture
+def gql(http: httpx.AsyncClient) -> GraphQL:
+    return GraphQL(http)
+
+
+@pytest.fixture
+async def owner(http: httpx.AsyncClient) -> Account:
+    return await register(http, "Owner")
+
+
+@pytest.fixture
+async def stranger(http: httpx.AsyncClient) -> Account:
+    return await register(http, "Stranger")
+
+
+@pytest.fixture
+async def db(app: Starlette) -> AsyncIterator[AsyncSession]:
+    """A session on the app's own database, to arrange rows a test needs."""
+    async with app.state.runtime.sessionmaker() as session:
+        yield session
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def statements(app: Starlette) -> Iterator[StatementCounter]:
+    counter = StatementCounter()
+    engine = app.state.runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(engine, "before_cursor_execute", counter)

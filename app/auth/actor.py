@@ -14,7 +14,7 @@ ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3, Role.OWNER: 4}
 
 
 class AuthMethod(StrEnum):
-    ACCESS_TOKEN = "access_token"
+    ACCESS_TOKEN = "access_token"  # noqa: S105 (a kind, not a secret)
     API_KEY = "api_key"
 
 

@@ -13,7 +13,7 @@ REFRESH_COOKIE = "adstudio_refresh"
 
 
 class CredentialKind(StrEnum):
-    ACCESS_TOKEN = "access_token"
+    ACCESS_TOKEN = "access_token"  # noqa: S105 (a kind, not a secret)
     API_KEY = "api_key"
 
 
@@ -23,9 +23,7 @@ class Credentials:
     secret: str
 
 
-def read_credentials(
-    headers: Mapping[str, str], cookies: Mapping[str, str]
-) -> Credentials | None:
+def read_credentials(headers: Mapping[str, str], cookies: Mapping[str, str]) -> Credentials | None:
     """Headers win over the cookie; a Bearer value that looks like an API key is one."""
     api_key = headers.get("x-api-key")
     if api_key:

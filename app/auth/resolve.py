@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth.actor import Actor, AuthMethod
 from app.auth.credentials import CredentialKind, Credentials
@@ -34,7 +35,7 @@ async def resolve_actor(
     if credentials.kind is CredentialKind.API_KEY:
         user_id = await _user_for_api_key(session, credentials.secret, now)
         return Actor(user_id, AuthMethod.API_KEY, await _roles(session, user_id))
-    claims = decode_access_token(config, credentials.secret)
+    claims = decode_access_token(config, credentials.secret, now)
     if not await _session_is_live(session, claims.user_id, claims.session_id, now):
         raise UnauthenticatedError("The session has ended; sign in again.", reason="TOKEN_REVOKED")
     roles = await _roles(session, claims.user_id)
@@ -46,16 +47,18 @@ async def _session_is_live(
 ) -> bool:
     """The user is active and the sign-in (refresh-token family) is not revoked or expired."""
     live_token = (
-        sa.select(RefreshToken.id)
+        sa.select(col(RefreshToken.id))
         .where(
-            RefreshToken.family_id == session_id,
-            RefreshToken.user_id == user_id,
-            RefreshToken.revoked_at.is_(None),  # type: ignore[union-attr]
-            RefreshToken.expires_at > now,
+            col(RefreshToken.family_id) == session_id,
+            col(RefreshToken.user_id) == user_id,
+            col(RefreshToken.revoked_at).is_(None),
+            col(RefreshToken.expires_at) > now,
         )
         .exists()
     )
-    statement = sa.select(User.id).where(User.id == user_id, User.is_active, live_token)
+    statement = sa.select(col(User.id)).where(
+        col(User.id) == user_id, col(User.is_active), live_token
+    )
     return (await session.execute(statement)).first() is not None
 
 
@@ -66,8 +69,8 @@ async def _user_for_api_key(session: AsyncSession, key: str, now: datetime) -> u
         raise invalid
     statement = (
         sa.select(ApiKey)
-        .join(User, User.id == ApiKey.user_id)
-        .where(ApiKey.prefix == prefix, User.is_active)
+        .join(User, col(User.id) == col(ApiKey.user_id))
+        .where(col(ApiKey.prefix) == prefix, col(User.is_active))
     )
     api_key = (await session.execute(statement)).scalar_one_or_none()
     if api_key is None or not secrets_match(key, api_key.secret_hash):
@@ -82,8 +85,8 @@ async def _user_for_api_key(session: AsyncSession, key: str, now: datetime) -> u
 
 
 async def _roles(session: AsyncSession, user_id: uuid.UUID) -> dict[uuid.UUID, Role]:
-    statement = sa.select(Membership.workspace_id, Membership.role).where(
-        Membership.user_id == user_id
+    statement = sa.select(col(Membership.workspace_id), col(Membership.role)).where(
+        col(Membership.user_id) == user_id
     )
     return {row.workspace_id: row.role for row in await session.execute(statement)}
 
@@ -93,3 +96,9 @@ async def actor_for_sign_in(
 ) -> Actor:
     """The actor a just-completed sign-in stands for (to resolve its payload)."""
     return Actor(user_id, AuthMethod.ACCESS_TOKEN, await _roles(session, user_id), session_id)
+
+
+async def with_current_roles(session: AsyncSession, actor: Actor) -> Actor:
+    """The same actor with roles re-read (after a change to its own memberships)."""
+    roles = await _roles(session, actor.user_id)
+    return Actor(actor.user_id, actor.method, roles, actor.session_id)

@@ -50,8 +50,8 @@ def issue_access_token(
     return jwt.encode(claims, config.secret, algorithm=ALGORITHM), expires_at
 
 
-def decode_access_token(config: TokenConfig, token: str) -> AccessClaims:
-    """Verify signature, expiry, audience and issuer; any failure is UNAUTHENTICATED."""
+def decode_access_token(config: TokenConfig, token: str, now: datetime) -> AccessClaims:
+    """Verify signature, audience, issuer and (against ``now``) expiry; else UNAUTHENTICATED."""
     try:
         claims = jwt.decode(
             token,
@@ -59,19 +59,20 @@ def decode_access_token(config: TokenConfig, token: str) -> AccessClaims:
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
             issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "sid"]},
+            options={"require": ["exp", "iat", "sub", "sid"], "verify_exp": False},
         )
         if claims.get("typ") != "access":
             raise jwt.InvalidTokenError("not an access token")
-        return AccessClaims(
+        parsed = AccessClaims(
             user_id=uuid.UUID(hex=claims["sub"]),
             session_id=uuid.UUID(hex=claims["sid"]),
-            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
         )
-    except jwt.ExpiredSignatureError:
-        raise UnauthenticatedError("The access token has expired.", reason="TOKEN_EXPIRED") from None
     except (jwt.InvalidTokenError, ValueError, TypeError):
         raise UnauthenticatedError("The access token is invalid.", reason="TOKEN_INVALID") from None
+    if parsed.expires_at <= now:
+        raise UnauthenticatedError("The access token has expired.", reason="TOKEN_EXPIRED")
+    return parsed
 
 
 def new_secret() -> str:

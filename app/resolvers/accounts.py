@@ -10,8 +10,8 @@ from app.auth.credentials import ACCESS_COOKIE, REFRESH_COOKIE
 from app.auth.resolve import actor_for_sign_in
 from app.errors import UnauthenticatedError
 from app.ids import expect_global_id
-from app.schema.extensions import mutation
 from app.schema.context import Context, Info
+from app.schema.extensions import mutation
 from app.schema.types.api_key import ApiKeyType
 from app.schema.types.member import UserType
 from app.services import accounts, api_keys
@@ -81,18 +81,27 @@ class RevokeApiKeyPayload:
     api_key: ApiKeyType
 
 
-async def _signed_in(context: Context, result: SignIn) -> AuthPayload:
+async def _signed_in(context: Context, result: SignIn) -> AuthPayload | None:
     context.adopt(await actor_for_sign_in(context.session, result.user.id, result.session_id))
     response = context.response
     if response is not None and hasattr(response, "set_cookie"):
         secure = context.settings.secure_cookies
         now = context.now()
         response.set_cookie(
-            ACCESS_COOKIE, result.access_token, httponly=True, samesite="lax", secure=secure,
-            max_age=int((result.access_expires_at - now).total_seconds()), path="/",
+            ACCESS_COOKIE,
+            result.access_token,
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+            max_age=int((result.access_expires_at - now).total_seconds()),
+            path="/",
         )
         response.set_cookie(
-            REFRESH_COOKIE, result.refresh_token, httponly=True, samesite="strict", secure=secure,
+            REFRESH_COOKIE,
+            result.refresh_token,
+            httponly=True,
+            samesite="strict",
+            secure=secure,
             max_age=int((result.refresh_expires_at - now).total_seconds()),
             path=REFRESH_COOKIE_PATH,
         )
@@ -113,27 +122,36 @@ def _user_agent(context: Context) -> str | None:
 @strawberry.type
 class AccountMutation:
     @mutation(description="Create an account and its personal workspace; signs in.")
-    async def register(self, info: Info, input: RegisterInput) -> AuthPayload:  # noqa: A002
+    async def register(self, info: Info, input: RegisterInput) -> AuthPayload | None:
         ctx = info.context
         result = await accounts.register(
-            ctx.session, ctx.runtime.security, email=input.email, password=input.password,
-            name=input.name, now=ctx.now(), user_agent=_user_agent(ctx),
+            ctx.session,
+            ctx.runtime.security,
+            email=input.email,
+            password=input.password,
+            name=input.name,
+            now=ctx.now(),
+            user_agent=_user_agent(ctx),
         )
         return await _signed_in(ctx, result)
 
     @mutation(description="Sign in with email and password.")
-    async def login(self, info: Info, input: LoginInput) -> AuthPayload:  # noqa: A002
+    async def login(self, info: Info, input: LoginInput) -> AuthPayload | None:
         ctx = info.context
         result = await accounts.login(
-            ctx.session, ctx.runtime.security, email=input.email, password=input.password,
-            now=ctx.now(), user_agent=_user_agent(ctx),
+            ctx.session,
+            ctx.runtime.security,
+            email=input.email,
+            password=input.password,
+            now=ctx.now(),
+            user_agent=_user_agent(ctx),
         )
         return await _signed_in(ctx, result)
 
     @mutation(description="Trade a refresh token for new tokens (it rotates).")
     async def refresh_token(
-        self, info: Info, input: RefreshTokenInput | None = None  # noqa: A002
-    ) -> AuthPayload:
+        self, info: Info, input: RefreshTokenInput | None = None
+    ) -> AuthPayload | None:
         ctx = info.context
         token = (input.refresh_token if input else None) or _cookie(ctx, REFRESH_COOKIE)
         if not token:
@@ -144,7 +162,7 @@ class AccountMutation:
         return await _signed_in(ctx, result)
 
     @mutation(description="End the sign-in: its refresh tokens and access tokens stop working.")
-    async def logout(self, info: Info, input: LogoutInput | None = None) -> LogoutPayload:  # noqa: A002
+    async def logout(self, info: Info, input: LogoutInput | None = None) -> LogoutPayload | None:
         ctx = info.context
         token = (input.refresh_token if input else None) or _cookie(ctx, REFRESH_COOKIE)
         ok = await accounts.logout(
@@ -156,19 +174,28 @@ class AccountMutation:
         return LogoutPayload(ok=ok)
 
     @mutation(description="Create an API key; its secret is returned only here.")
-    async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> CreateApiKeyPayload:  # noqa: A002
+    async def create_api_key(
+        self, info: Info, input: CreateApiKeyInput
+    ) -> CreateApiKeyPayload | None:
         ctx = info.context
         row, secret = await api_keys.create_api_key(
-            ctx.session, ctx.actor, name=input.name, expires_in_days=input.expires_in_days,
+            ctx.session,
+            ctx.actor,
+            name=input.name,
+            expires_in_days=input.expires_in_days,
             now=ctx.now(),
         )
         return CreateApiKeyPayload(api_key=ApiKeyType.from_model(row), secret=secret)
 
     @mutation(description="Revoke one of your API keys.")
-    async def revoke_api_key(self, info: Info, input: RevokeApiKeyInput) -> RevokeApiKeyPayload:  # noqa: A002
+    async def revoke_api_key(
+        self, info: Info, input: RevokeApiKeyInput
+    ) -> RevokeApiKeyPayload | None:
         ctx = info.context
         key_id = expect_global_id(input.id, "ApiKey")
-        row = await api_keys.revoke_api_key(ctx.session, ctx.actor, api_key_id=key_id, now=ctx.now())
+        row = await api_keys.revoke_api_key(
+            ctx.session, ctx.actor, api_key_id=key_id, now=ctx.now()
+        )
         return RevokeApiKeyPayload(api_key=ApiKeyType.from_model(row))
 
 

@@ -7,11 +7,10 @@ from typing import Any
 import strawberry
 
 from app.ids import expect_global_id
-from app.models.enums import CampaignStatus
 from app.schema.changes import as_plain, given
-from app.schema.extensions import mutation
 from app.schema.context import Info
-from app.schema.enums import CampaignStatusEnum
+from app.schema.enums import CampaignStatus
+from app.schema.extensions import mutation
 from app.schema.inputs import MoneyInput
 from app.schema.types.campaign import CampaignType
 from app.services import campaigns
@@ -28,9 +27,9 @@ class CampaignBriefInput:
 @strawberry.input
 class CreateCampaignInput:
     client_id: strawberry.ID
-    name: str = strawberry.field(description="1–100 characters.")
-    goal: str = strawberry.field(description="1–500 characters.")
-    status: CampaignStatusEnum = CampaignStatus.DRAFT
+    name: str = strawberry.field(description="1-100 characters.")
+    goal: str = strawberry.field(description="1-500 characters.")
+    status: CampaignStatus = CampaignStatus.DRAFT
     brief: CampaignBriefInput | None = None
     budget: MoneyInput | None = strawberry.field(default=None, description="Needs ADMIN.")
 
@@ -45,9 +44,11 @@ class UpdateCampaignInput:
     id: strawberry.ID
     name: str | None = strawberry.UNSET
     goal: str | None = strawberry.UNSET
-    status: CampaignStatusEnum | None = strawberry.UNSET
+    status: CampaignStatus | None = strawberry.UNSET
     brief: CampaignBriefInput | None = strawberry.UNSET
-    budget: MoneyInput | None = strawberry.field(default=strawberry.UNSET, description="Needs ADMIN.")
+    budget: MoneyInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Needs ADMIN."
+    )
 
 
 @strawberry.type
@@ -78,13 +79,16 @@ def _changes(input_object: UpdateCampaignInput) -> dict[str, Any]:
 class CampaignMutation:
     @mutation(description="Create a campaign for a client (EDITOR; a budget needs ADMIN).")
     async def create_campaign(
-        self, info: Info, input: CreateCampaignInput  # noqa: A002
-    ) -> CreateCampaignPayload:
+        self, info: Info, input: CreateCampaignInput
+    ) -> CreateCampaignPayload | None:
         ctx = info.context
         campaign = await campaigns.create_campaign(
-            ctx.session, ctx.actor,
+            ctx.session,
+            ctx.actor,
             client_id=expect_global_id(input.client_id, "Client", field="clientId"),
-            name=input.name, goal=input.goal, status=input.status,
+            name=input.name,
+            goal=input.goal,
+            status=input.status,
             brief=as_plain(input.brief),
             budget=input.budget.amount if input.budget else None,
             budget_currency=input.budget.currency if input.budget else None,
@@ -93,19 +97,21 @@ class CampaignMutation:
 
     @mutation(description="Change some fields; status moves DRAFT → ACTIVE → ARCHIVED.")
     async def update_campaign(
-        self, info: Info, input: UpdateCampaignInput  # noqa: A002
-    ) -> UpdateCampaignPayload:
+        self, info: Info, input: UpdateCampaignInput
+    ) -> UpdateCampaignPayload | None:
         ctx = info.context
         campaign = await campaigns.update_campaign(
-            ctx.session, ctx.actor, campaign_id=expect_global_id(input.id, "Campaign"),
+            ctx.session,
+            ctx.actor,
+            campaign_id=expect_global_id(input.id, "Campaign"),
             changes=_changes(input),
         )
         return UpdateCampaignPayload(campaign=CampaignType.from_model(campaign))
 
     @mutation(description="Delete a campaign (EDITOR); its jobs and assets stay.")
     async def delete_campaign(
-        self, info: Info, input: DeleteCampaignInput  # noqa: A002
-    ) -> DeleteCampaignPayload:
+        self, info: Info, input: DeleteCampaignInput
+    ) -> DeleteCampaignPayload | None:
         ctx = info.context
         await campaigns.delete_campaign(
             ctx.session, ctx.actor, campaign_id=expect_global_id(input.id, "Campaign")

@@ -6,8 +6,8 @@ import strawberry
 
 from app.ids import expect_global_id
 from app.schema.changes import as_plain, given
-from app.schema.extensions import mutation
 from app.schema.context import Info
+from app.schema.extensions import mutation
 from app.schema.types.client import ClientType
 from app.services import clients
 
@@ -24,7 +24,7 @@ class BrandGuidelinesInput:
 @strawberry.input
 class CreateClientInput:
     workspace_id: strawberry.ID
-    name: str = strawberry.field(description="1–100 characters.")
+    name: str = strawberry.field(description="1-100 characters.")
     description: str | None = strawberry.field(default=None, description="At most 500 characters.")
     brand_guidelines: BrandGuidelinesInput | None = None
 
@@ -60,27 +60,37 @@ class DeleteClientPayload:
 @strawberry.type
 class ClientMutation:
     @mutation(description="Create a client (EDITOR).")
-    async def create_client(self, info: Info, input: CreateClientInput) -> CreateClientPayload:  # noqa: A002
+    async def create_client(
+        self, info: Info, input: CreateClientInput
+    ) -> CreateClientPayload | None:
         ctx = info.context
         client = await clients.create_client(
-            ctx.session, ctx.actor,
+            ctx.session,
+            ctx.actor,
             workspace_id=expect_global_id(input.workspace_id, "Workspace", field="workspaceId"),
-            name=input.name, description=input.description,
+            name=input.name,
+            description=input.description,
             brand_guidelines=as_plain(input.brand_guidelines),
         )
         return CreateClientPayload(client=ClientType.from_model(client))
 
     @mutation(description="Change some of a client's fields (EDITOR).")
-    async def update_client(self, info: Info, input: UpdateClientInput) -> UpdateClientPayload:  # noqa: A002
+    async def update_client(
+        self, info: Info, input: UpdateClientInput
+    ) -> UpdateClientPayload | None:
         ctx = info.context
         client = await clients.update_client(
-            ctx.session, ctx.actor, client_id=expect_global_id(input.id, "Client"),
+            ctx.session,
+            ctx.actor,
+            client_id=expect_global_id(input.id, "Client"),
             changes=given(input, "name", "description", "brand_guidelines"),
         )
         return UpdateClientPayload(client=ClientType.from_model(client))
 
     @mutation(description="Delete a client, its campaigns and jobs (ADMIN).")
-    async def delete_client(self, info: Info, input: DeleteClientInput) -> DeleteClientPayload:  # noqa: A002
+    async def delete_client(
+        self, info: Info, input: DeleteClientInput
+    ) -> DeleteClientPayload | None:
         ctx = info.context
         await clients.delete_client(
             ctx.session, ctx.actor, client_id=expect_global_id(input.id, "Client")

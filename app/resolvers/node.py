@@ -18,10 +18,12 @@ MAX_NODES = 100
 @strawberry.type
 class NodeQuery:
     @strawberry.field(description="Fetch any object by its global ID (NOT_FOUND if invisible).")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:  # noqa: A002
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
 
-    @strawberry.field(description="Fetch up to 100 objects; each missing one is null with an error.")
+    @strawberry.field(
+        description="Fetch up to 100 objects; each missing one is null with an error."
+    )
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise BadUserInputError(

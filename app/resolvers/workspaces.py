@@ -5,10 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from app.ids import expect_global_id
-from app.models.enums import Role
-from app.schema.extensions import mutation
 from app.schema.context import Info
-from app.schema.enums import RoleEnum
+from app.schema.enums import Role
+from app.schema.extensions import mutation
 from app.schema.types.member import MembershipType
 from app.schema.types.workspace import WorkspaceType
 from app.services import workspaces
@@ -29,7 +28,7 @@ class CreateWorkspacePayload:
 class AddMemberInput:
     workspace_id: strawberry.ID
     email: str
-    role: RoleEnum = Role.VIEWER
+    role: Role = Role.VIEWER
 
 
 @strawberry.type
@@ -40,7 +39,7 @@ class AddMemberPayload:
 @strawberry.input
 class UpdateMemberRoleInput:
     membership_id: strawberry.ID
-    role: RoleEnum
+    role: Role
 
 
 @strawberry.type
@@ -62,46 +61,53 @@ class RemoveMemberPayload:
 class WorkspaceMutation:
     @mutation(description="Create a workspace; you become its OWNER.")
     async def create_workspace(
-        self, info: Info, input: CreateWorkspaceInput  # noqa: A002
-    ) -> CreateWorkspacePayload:
+        self, info: Info, input: CreateWorkspaceInput
+    ) -> CreateWorkspacePayload | None:
         ctx = info.context
         workspace, membership = await workspaces.create_workspace(
             ctx.session, ctx.actor, name=input.name
         )
+        await ctx.reload_roles()
         return CreateWorkspacePayload(
             workspace=WorkspaceType.from_model(workspace),
             membership=MembershipType.from_model(membership),
         )
 
     @mutation(description="Add a user by email (ADMIN; only an OWNER adds owners).")
-    async def add_member(self, info: Info, input: AddMemberInput) -> AddMemberPayload:  # noqa: A002
+    async def add_member(self, info: Info, input: AddMemberInput) -> AddMemberPayload | None:
         ctx = info.context
         membership = await workspaces.add_member(
-            ctx.session, ctx.actor,
+            ctx.session,
+            ctx.actor,
             workspace_id=expect_global_id(input.workspace_id, "Workspace", field="workspaceId"),
-            email=input.email, role=input.role,
+            email=input.email,
+            role=input.role,
         )
         return AddMemberPayload(membership=MembershipType.from_model(membership))
 
     @mutation(description="Change a member's role; a workspace keeps an owner.")
     async def update_member_role(
-        self, info: Info, input: UpdateMemberRoleInput  # noqa: A002
-    ) -> UpdateMemberRolePayload:
+        self, info: Info, input: UpdateMemberRoleInput
+    ) -> UpdateMemberRolePayload | None:
         ctx = info.context
         membership = await workspaces.update_member_role(
-            ctx.session, ctx.actor,
+            ctx.session,
+            ctx.actor,
             membership_id=expect_global_id(input.membership_id, "Membership", field="membershipId"),
             role=input.role,
         )
+        await ctx.reload_roles()
         return UpdateMemberRolePayload(membership=MembershipType.from_model(membership))
 
     @mutation(description="Remove a member (ADMIN), or leave yourself.")
     async def remove_member(
-        self, info: Info, input: RemoveMemberInput  # noqa: A002
-    ) -> RemoveMemberPayload:
+        self, info: Info, input: RemoveMemberInput
+    ) -> RemoveMemberPayload | None:
         ctx = info.context
         await workspaces.remove_member(
-            ctx.session, ctx.actor,
+            ctx.session,
+            ctx.actor,
             membership_id=expect_global_id(input.membership_id, "Membership", field="membershipId"),
         )
+        await ctx.reload_roles()
         return RemoveMemberPayload(removed_membership_id=input.membership_id)

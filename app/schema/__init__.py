@@ -26,7 +26,7 @@ from app.resolvers.clients import ClientMutation
 from app.resolvers.health import HealthQuery
 from app.resolvers.node import NodeQuery
 from app.resolvers.workspaces import WorkspaceMutation
-from app.schema.enums import ErrorCodeEnum
+from app.schema.enums import ErrorCode
 from app.schema.extensions import ErrorCodes, SessionLifecycle
 from app.schema.types.api_key import ApiKeyType
 from app.schema.types.campaign import CampaignType
@@ -38,7 +38,14 @@ Query = merge_types("Query", (NodeQuery, AccountQuery, HealthQuery))
 Mutation = merge_types(
     "Mutation", (AccountMutation, WorkspaceMutation, ClientMutation, CampaignMutation)
 )
-NODE_IMPLEMENTATIONS = [WorkspaceType, ClientType, CampaignType, MembershipType, UserType, ApiKeyType]
+NODE_IMPLEMENTATIONS = [
+    WorkspaceType,
+    ClientType,
+    CampaignType,
+    MembershipType,
+    UserType,
+    ApiKeyType,
+]
 
 
 class AppSchema(strawberry.Schema):
@@ -59,18 +66,18 @@ def build_schema(
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
-        QueryDepthLimiter(max_depth=max_depth),
-        MaxAliasesLimiter(max_alias_count=max_aliases),
-        MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
         SessionLifecycle,
         ErrorCodes,
     ]
     if production:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     return AppSchema(
         query=Query,
         mutation=Mutation,
-        types=[ErrorCodeEnum, *NODE_IMPLEMENTATIONS],
+        types=[ErrorCode, *NODE_IMPLEMENTATIONS],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
     )

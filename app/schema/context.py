@@ -11,7 +11,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from app.auth.actor import Actor
 from app.auth.credentials import Credentials
-from app.auth.resolve import authenticate
+from app.auth.resolve import authenticate, with_current_roles
 from app.errors import AppError, UnauthenticatedError
 from app.loaders import Loaders
 from app.runtime import Runtime
@@ -64,6 +64,11 @@ class Context:
         self._actor = actor
         self._auth_error = None
         self._loaders = None
+
+    async def reload_roles(self) -> None:
+        """Re-read the actor's roles after a mutation changed its own memberships."""
+        if self._actor is not None:
+            self.adopt(await with_current_roles(self.session, self._actor))
 
     @property
     def maybe_actor(self) -> Actor | None:

@@ -1,4 +1,8 @@
-"""GraphQL enums, backed by the domain's own enums (GraphQL names are the member names)."""
+"""GraphQL enums, backed by the domain's own enums (GraphQL names are the member names).
+
+``strawberry.enum`` registers each domain enum in place, so the schema modules annotate
+fields with the domain classes themselves, imported from here.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,12 @@ from app.models.enums import CampaignStatus, Role
 from app.pagination import Direction
 from app.services.listing import OrderField
 
-RoleEnum = strawberry.enum(Role, name="Role", description="A member's role in a workspace.")
-CampaignStatusEnum = strawberry.enum(
-    CampaignStatus, name="CampaignStatus", description="DRAFT → ACTIVE → ARCHIVED."
-)
-ErrorCodeEnum = strawberry.enum(
+strawberry.enum(Role, name="Role", description="A member's role in a workspace.")
+strawberry.enum(CampaignStatus, name="CampaignStatus", description="DRAFT → ACTIVE → ARCHIVED.")
+strawberry.enum(
     ErrorCode, name="ErrorCode", description="The stable code in every error's extensions.code."
 )
-OrderDirectionEnum = strawberry.enum(Direction, name="OrderDirection")
-OrderFieldEnum = strawberry.enum(
-    OrderField, name="OrderField", description="What a connection is sorted by."
-)
+strawberry.enum(Direction, name="OrderDirection")
+strawberry.enum(OrderField, name="OrderField", description="What a connection is sorted by.")
+
+__all__ = ["CampaignStatus", "Direction", "ErrorCode", "OrderField", "Role"]

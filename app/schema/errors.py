@@ -18,7 +18,11 @@ def format_errors(errors: list[GraphQLError], request_id: str) -> list[GraphQLEr
 def format_error(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
     if isinstance(original, AppError):
-        error.extensions = {**(error.extensions or {}), **original.extensions, "code": original.code.value}
+        error.extensions = {
+            **(error.extensions or {}),
+            **original.extensions,
+            "code": original.code.value,
+        }
         return error
     if original is None:
         error.extensions = {**(error.extensions or {}), "code": _document_code(error).value}

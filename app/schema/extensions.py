@@ -9,6 +9,7 @@ import strawberry
 from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.extensions.field_extension import AsyncExtensionResolver
 
+from app.errors import AppError
 from app.schema.context import Context
 from app.schema.errors import format_errors
 
@@ -52,6 +53,9 @@ class Transaction(FieldExtension):
         context: Context = info.context
         try:
             result = await next_(source, info, **kwargs)
+        except AppError as error:
+            await (context.commit() if error.keep_changes else context.rollback())
+            raise
         except BaseException:
             await context.rollback()
             raise

@@ -6,8 +6,7 @@ from decimal import Decimal
 
 import strawberry
 
-from app.schema.enums import OrderDirectionEnum as Direction
-from app.schema.enums import OrderFieldEnum as OrderField
+from app.schema.enums import Direction, OrderField
 
 
 @strawberry.input(description="How to sort a connection. Default: newest first.")

@@ -1,1 +1,4 @@
-"""Business rules, framework-free. Signature: ``(session, actor, *, ...)``; they flush, never commit."""
+"""Business rules, framework-free.
+
+Signature: ``(session, actor, *, ...)``. Services flush, never commit.
+"""

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth.actor import Actor
 from app.errors import NotFoundError
@@ -23,11 +24,14 @@ def visible(actor: Actor, model: Any) -> sa.ColumnElement[bool]:
 def visible_users(actor: Actor) -> sa.ColumnElement[bool]:
     """Users who share a workspace with the actor (and the actor)."""
     shares = (
-        sa.select(Membership.id)
-        .where(Membership.user_id == User.id, Membership.workspace_id.in_(actor.workspace_ids))
+        sa.select(col(Membership.id))
+        .where(
+            col(Membership.user_id) == col(User.id),
+            col(Membership.workspace_id).in_(actor.workspace_ids),
+        )
         .exists()
     )
-    return sa.or_(User.id == actor.user_id, shares)
+    return sa.or_(col(User.id) == actor.user_id, shares)
 
 
 async def get_visible(

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth.actor import Actor
 from app.auth.security import Security
@@ -97,7 +98,9 @@ async def refresh(
         raise UnauthenticatedError("The refresh token is invalid.", reason="TOKEN_INVALID")
     if token.revoked_at is not None or not await _claim(session, token, now):
         await _revoke_family(session, token.family_id, now)
-        raise UnauthenticatedError("The refresh token has been revoked.", reason="TOKEN_REVOKED")
+        raise UnauthenticatedError(
+            "The refresh token has been revoked.", reason="TOKEN_REVOKED", keep_changes=True
+        )
     if token.expires_at <= now:
         raise UnauthenticatedError("The refresh token has expired.", reason="TOKEN_EXPIRED")
     user = await session.get(User, token.user_id)
@@ -138,12 +141,12 @@ def _bad_credentials() -> UnauthenticatedError:
 
 
 async def _user_by_email(session: AsyncSession, email: str) -> User | None:
-    statement = sa.select(User).where(User.email == email)
+    statement = sa.select(User).where(col(User.email) == email)
     return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def _token_by_secret(session: AsyncSession, secret: str) -> RefreshToken | None:
-    statement = sa.select(RefreshToken).where(RefreshToken.token_hash == hash_secret(secret))
+    statement = sa.select(RefreshToken).where(col(RefreshToken.token_hash) == hash_secret(secret))
     return (await session.execute(statement)).scalar_one_or_none()
 
 
@@ -151,7 +154,7 @@ async def _claim(session: AsyncSession, token: RefreshToken, now: datetime) -> b
     """Revoke ``token`` only if nobody else did first (two racing refreshes: one wins)."""
     statement = (
         sa.update(RefreshToken)
-        .where(RefreshToken.id == token.id, RefreshToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(col(RefreshToken.id) == token.id, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -163,7 +166,7 @@ async def _claim(session: AsyncSession, token: RefreshToken, now: datetime) -> b
 async def _revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:
     statement = (
         sa.update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )

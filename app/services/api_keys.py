@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth.actor import Actor
 from app.auth.tokens import hash_secret, new_api_key
@@ -41,8 +42,8 @@ async def create_api_key(
 async def list_api_keys(session: AsyncSession, actor: Actor) -> list[ApiKey]:
     statement = (
         sa.select(ApiKey)
-        .where(ApiKey.user_id == actor.user_id)
-        .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())  # type: ignore[attr-defined]
+        .where(col(ApiKey.user_id) == actor.user_id)
+        .order_by(col(ApiKey.created_at).desc(), col(ApiKey.id).desc())
     )
     return list((await session.execute(statement)).scalars())
 

@@ -132,7 +132,9 @@ def _move(errors: FieldErrors, campaign: Campaign, status: CampaignStatus | None
         campaign.status = status
 
 
-async def delete_campaign(session: AsyncSession, actor: Actor, *, campaign_id: uuid.UUID) -> Campaign:
+async def delete_campaign(
+    session: AsyncSession, actor: Actor, *, campaign_id: uuid.UUID
+) -> Campaign:
     campaign = await get_visible(session, actor, Campaign, campaign_id, what="Campaign")
     actor.require(campaign.workspace_id, Role.EDITOR)
     await ensure_no_running_jobs(session, Job.campaign_id == campaign.id, what="campaign")

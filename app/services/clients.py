@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth.actor import Actor
 from app.errors import ConflictError
@@ -29,9 +30,10 @@ def clean_brand_guidelines(
         name: errors.text_list(f"brandGuidelines.{name}", guidelines.get(name))
         for name in BRAND_LISTS
     }
-    cleaned["tone"] = errors.text(
-        "brandGuidelines.tone", guidelines.get("tone"), max_length=200, required=False
-    ) or None
+    cleaned["tone"] = (
+        errors.text("brandGuidelines.tone", guidelines.get("tone"), max_length=200, required=False)
+        or None
+    )
     return cleaned
 
 
@@ -72,7 +74,9 @@ async def update_client(
         if "name" in changes:
             client.name = errors.text("name", changes["name"], min_length=1, max_length=100) or ""
         if "description" in changes:
-            text = errors.text("description", changes["description"], max_length=500, required=False)
+            text = errors.text(
+                "description", changes["description"], max_length=500, required=False
+            )
             client.description = text or None
         if "brand_guidelines" in changes:
             client.brand_guidelines = clean_brand_guidelines(errors, changes["brand_guidelines"])
@@ -84,13 +88,15 @@ async def delete_client(session: AsyncSession, actor: Actor, *, client_id: uuid.
     """Admins delete a client with its campaigns and jobs; assets stay, detached."""
     client = await get_visible(session, actor, Client, client_id, what="Client")
     actor.require(client.workspace_id, Role.ADMIN)
-    await ensure_no_running_jobs(session, Job.client_id == client.id, what="client")
+    await ensure_no_running_jobs(session, col(Job.client_id) == client.id, what="client")
     await session.delete(client)
     await session.flush()
     return client
 
 
 async def ensure_no_running_jobs(session: AsyncSession, condition: Any, *, what: str) -> None:
-    statement = sa.select(Job.id).where(condition, Job.status.not_in(FINAL_JOB_STATUSES)).limit(1)  # type: ignore[attr-defined]
+    statement = (
+        sa.select(col(Job.id)).where(condition, col(Job.status).not_in(FINAL_JOB_STATUSES)).limit(1)
+    )
     if (await session.execute(statement)).first() is not None:
         raise ConflictError(f"This {what} has a job in progress; cancel it first.")

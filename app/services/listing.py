@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from sqlmodel import col
+
 from app.models import Campaign, Client, Membership
 from app.models.enums import CampaignStatus
 from app.pagination import Direction, PageArgs
@@ -28,7 +30,7 @@ class ClientFilter:
     def conditions(self) -> list[Any]:
         if not self.search:
             return []
-        return [Client.name.ilike(f"%{_escape_like(self.search)}%", escape="\\")]  # type: ignore[attr-defined]
+        return [col(Client.name).ilike(f"%{_escape_like(self.search)}%", escape="\\")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +42,9 @@ class CampaignFilter:
         conditions: list[Any] = []
         if self.search:
             pattern = f"%{_escape_like(self.search)}%"
-            conditions.append(Campaign.name.ilike(pattern, escape="\\"))  # type: ignore[attr-defined]
+            conditions.append(col(Campaign.name).ilike(pattern, escape="\\"))
         if self.statuses:
-            conditions.append(Campaign.status.in_(self.statuses))  # type: ignore[attr-defined]
+            conditions.append(col(Campaign.status).in_(self.statuses))
         return conditions
 
 
@@ -90,7 +92,12 @@ def page_args(
     direction: Direction,
 ) -> PageArgs:
     return PageArgs.build(
-        first=first, after=after, last=last, before=before, order_field=order.value, direction=direction
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        order_field=order.value,
+        direction=direction,
     )
 
 

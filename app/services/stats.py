@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.models import Campaign, Client, CostEntry, Job
 from app.models.enums import CostKind, JobStatus
@@ -50,16 +51,16 @@ class CampaignStats:
 
 def _completed_jobs(owner: Any) -> sa.ScalarSelect[Any]:
     return (
-        sa.select(sa.func.count(Job.id))
-        .where(owner, Job.status == JobStatus.COMPLETED)
+        sa.select(sa.func.count(col(Job.id)))
+        .where(owner, col(Job.status) == JobStatus.COMPLETED)
         .scalar_subquery()
     )
 
 
 def _actual_spend(owner: Any) -> sa.ScalarSelect[Any]:
     return (
-        sa.select(sa.func.sum(CostEntry.amount))
-        .where(owner, CostEntry.kind == CostKind.ACTUAL)
+        sa.select(sa.func.sum(col(CostEntry.amount)))
+        .where(owner, col(CostEntry.kind) == CostKind.ACTUAL)
         .scalar_subquery()
     )
 
@@ -68,11 +69,13 @@ async def client_stats(
     session: AsyncSession, client_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, ClientStats]:
     statement = sa.select(
-        Client.id,
-        sa.select(sa.func.count(Campaign.id)).where(Campaign.client_id == Client.id).scalar_subquery(),
-        _completed_jobs(Job.client_id == Client.id),
-        _actual_spend(CostEntry.client_id == Client.id),
-    ).where(Client.id.in_(client_ids))  # type: ignore[attr-defined]
+        col(Client.id),
+        sa.select(sa.func.count(col(Campaign.id)))
+        .where(col(Campaign.client_id) == col(Client.id))
+        .scalar_subquery(),
+        _completed_jobs(col(Job.client_id) == col(Client.id)),
+        _actual_spend(col(CostEntry.client_id) == col(Client.id)),
+    ).where(col(Client.id).in_(client_ids))
     rows = await session.execute(statement)
     return {
         row[0]: ClientStats(int(row[1] or 0), int(row[2] or 0), to_money(row[3])) for row in rows
@@ -83,21 +86,21 @@ async def campaign_stats(
     session: AsyncSession, campaign_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, CampaignStats]:
     completed_spend = (
-        sa.select(sa.func.sum(CostEntry.amount))
-        .join(Job, Job.id == CostEntry.job_id)
+        sa.select(sa.func.sum(col(CostEntry.amount)))
+        .join(Job, col(Job.id) == col(CostEntry.job_id))
         .where(
-            Job.campaign_id == Campaign.id,
-            Job.status == JobStatus.COMPLETED,
-            CostEntry.kind == CostKind.ACTUAL,
+            col(Job.campaign_id) == col(Campaign.id),
+            col(Job.status) == JobStatus.COMPLETED,
+            col(CostEntry.kind) == CostKind.ACTUAL,
         )
         .scalar_subquery()
     )
     statement = sa.select(
-        Campaign.id,
-        _completed_jobs(Job.campaign_id == Campaign.id),
-        _actual_spend(CostEntry.campaign_id == Campaign.id),
+        col(Campaign.id),
+        _completed_jobs(col(Job.campaign_id) == col(Campaign.id)),
+        _actual_spend(col(CostEntry.campaign_id) == col(Campaign.id)),
         completed_spend,
-    ).where(Campaign.id.in_(campaign_ids))  # type: ignore[attr-defined]
+    ).where(col(Campaign.id).in_(campaign_ids))
     stats = {}
     for campaign_id, videos, spend, completed in await session.execute(statement):
         count = int(videos or 0)

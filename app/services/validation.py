@@ -35,8 +35,12 @@ class FieldErrors:
             return None
         stripped = value.strip()
         if len(stripped) < min_length:
-            self.add(field, f"must be at least {min_length} characters" if min_length > 1
-                     else "must not be blank")
+            self.add(
+                field,
+                f"must be at least {min_length} characters"
+                if min_length > 1
+                else "must not be blank",
+            )
         elif len(stripped) > max_length:
             self.add(field, f"must be at most {max_length} characters")
         return stripped

@@ -8,6 +8,7 @@ import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth.actor import ROLE_RANK, Actor
 from app.errors import ConflictError, ForbiddenError, NotFoundError
@@ -25,7 +26,9 @@ def _slug(name: str) -> str:
 
 
 async def create_personal_workspace(session: AsyncSession, user: User) -> Workspace:
-    workspace = Workspace(name=f"{user.name}'s workspace"[:100], slug=_slug(user.name), is_personal=True)
+    workspace = Workspace(
+        name=f"{user.name}'s workspace"[:100], slug=_slug(user.name), is_personal=True
+    )
     session.add(workspace)
     await session.flush()
     session.add(Membership(workspace_id=workspace.id, user_id=user.id, role=Role.OWNER))
@@ -52,17 +55,19 @@ async def add_member(
 ) -> Membership:
     actor_role = actor.require(workspace_id, Role.ADMIN)
     _check_can_grant(actor_role, role)
-    statement = sa.select(User).where(User.email == email.strip().lower(), User.is_active)
+    statement = sa.select(User).where(col(User.email) == email.strip().lower(), col(User.is_active))
     user = (await session.execute(statement)).scalar_one_or_none()
     if user is None:
         raise NotFoundError("No user with that email.", fields={"email": "has no account"})
     existing = await session.execute(
-        sa.select(Membership.id).where(
-            Membership.workspace_id == workspace_id, Membership.user_id == user.id
+        sa.select(col(Membership.id)).where(
+            col(Membership.workspace_id) == workspace_id, col(Membership.user_id) == user.id
         )
     )
     if existing.first() is not None:
-        raise ConflictError("That user is already a member.", fields={"email": "is already a member"})
+        raise ConflictError(
+            "That user is already a member.", fields={"email": "is already a member"}
+        )
     membership = Membership(workspace_id=workspace_id, user_id=user.id, role=role)
     session.add(membership)
     await session.flush()
@@ -83,7 +88,9 @@ async def update_member_role(
     return membership
 
 
-async def remove_member(session: AsyncSession, actor: Actor, *, membership_id: uuid.UUID) -> Membership:
+async def remove_member(
+    session: AsyncSession, actor: Actor, *, membership_id: uuid.UUID
+) -> Membership:
     """Admins remove members; anyone may leave. The last owner can do neither."""
     membership = await get_visible(session, actor, Membership, membership_id, what="Membership")
     if membership.user_id != actor.user_id:
@@ -98,17 +105,21 @@ async def remove_member(session: AsyncSession, actor: Actor, *, membership_id: u
 
 def _check_can_grant(actor_role: Role, role: Role) -> None:
     """Only owners touch the OWNER role; nobody grants or changes a role above their own."""
-    if ROLE_RANK[role] > ROLE_RANK[actor_role] or (role is Role.OWNER and actor_role is not Role.OWNER):
-        raise ForbiddenError(f"Only an owner can manage the {role.name} role.", requiredRole="OWNER")
+    if ROLE_RANK[role] > ROLE_RANK[actor_role] or (
+        role is Role.OWNER and actor_role is not Role.OWNER
+    ):
+        raise ForbiddenError(
+            f"Only an owner can manage the {role.name} role.", requiredRole="OWNER"
+        )
 
 
 async def _keep_an_owner(session: AsyncSession, leaving: Membership) -> None:
     statement = (
-        sa.select(Membership.id)
+        sa.select(col(Membership.id))
         .where(
-            Membership.workspace_id == leaving.workspace_id,
-            Membership.role == Role.OWNER,
-            Membership.id != leaving.id,
+            col(Membership.workspace_id) == leaving.workspace_id,
+            col(Membership.role) == Role.OWNER,
+            col(Membership.id) != leaving.id,
         )
         .with_for_update()
     )

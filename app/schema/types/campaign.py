@@ -12,7 +12,7 @@ from app.errors import NotFoundError
 from app.ids import encode_global_id
 from app.models import Campaign
 from app.schema.context import Info
-from app.schema.enums import CampaignStatusEnum
+from app.schema.enums import CampaignStatus
 from app.schema.types.common import Money, Node, money
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class CampaignType(Node):
     id: strawberry.ID
     name: str
     goal: str
-    status: CampaignStatusEnum
+    status: CampaignStatus
     brief: CampaignBrief | None
     budget: Money | None
     created_at: datetime

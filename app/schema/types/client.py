@@ -13,7 +13,7 @@ from app.ids import encode_global_id
 from app.models import Campaign, Client
 from app.schema.connections import resolve_connection
 from app.schema.context import Info
-from app.schema.enums import CampaignStatusEnum
+from app.schema.enums import CampaignStatus
 from app.schema.inputs import Order
 from app.schema.types.common import Connection, Money, Node
 from app.services.listing import CampaignFilter
@@ -57,7 +57,7 @@ class ClientStats:
 @strawberry.input(description="Narrow a client's campaigns.")
 class CampaignFilterInput:
     search: str | None = strawberry.field(default=None, description="Part of the name.")
-    status: list[CampaignStatusEnum] | None = None
+    status: list[CampaignStatus] | None = None
 
 
 @strawberry.type(name="Client", description="A client of the agency.")
@@ -101,7 +101,7 @@ class ClientType(Node):
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-        filter: CampaignFilterInput | None = None,  # noqa: A002 (GraphQL argument name)
+        filter: CampaignFilterInput | None = None,
         order_by: Order | None = None,
     ) -> Connection[CampaignRef]:
         from app.schema.types.campaign import CampaignType
@@ -111,9 +111,17 @@ class ClientType(Node):
             statuses=tuple(filter.status or ()) if filter else (),
         )
         return await resolve_connection(
-            info, model=Campaign, parent="client_id", parent_id=self.pk,
-            to_node=CampaignType.from_model, first=first, after=after, last=last, before=before,
-            order_by=order_by, list_filter=campaign_filter,
+            info,
+            model=Campaign,
+            parent="client_id",
+            parent_id=self.pk,
+            to_node=CampaignType.from_model,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            order_by=order_by,
+            list_filter=campaign_filter,
         )
 
     @strawberry.field

@@ -12,7 +12,7 @@ from app.errors import NotFoundError
 from app.ids import encode_global_id
 from app.models import Membership, User
 from app.schema.context import Info
-from app.schema.enums import RoleEnum
+from app.schema.enums import Role
 from app.schema.types.common import Node
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class UserType(Node):
 @strawberry.type(name="Membership", description="A user's role in a workspace.")
 class MembershipType(Node):
     id: strawberry.ID
-    role: RoleEnum
+    role: Role
     created_at: datetime
     pk: strawberry.Private[uuid.UUID]
     user_id: strawberry.Private[uuid.UUID]

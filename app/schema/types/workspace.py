@@ -13,7 +13,7 @@ from app.models import Client, Membership, Workspace
 from app.pagination import Direction
 from app.schema.connections import resolve_connection
 from app.schema.context import Info
-from app.schema.enums import RoleEnum
+from app.schema.enums import Role
 from app.schema.inputs import Order
 from app.schema.types.common import Connection, Node
 from app.services.listing import ClientFilter
@@ -54,7 +54,7 @@ class WorkspaceType(Node):
         )
 
     @strawberry.field(description="The signed-in user's role here.")
-    def viewer_role(self, info: Info) -> RoleEnum | None:
+    def viewer_role(self, info: Info) -> Role | None:
         return info.context.actor.role_in(self.pk)
 
     @strawberry.field(description="The workspace's clients. Default order: newest first.")
@@ -65,15 +65,23 @@ class WorkspaceType(Node):
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-        filter: ClientFilterInput | None = None,  # noqa: A002 (GraphQL argument name)
+        filter: ClientFilterInput | None = None,
         order_by: Order | None = None,
     ) -> Connection[ClientRef]:
         from app.schema.types.client import ClientType
 
         return await resolve_connection(
-            info, model=Client, parent="workspace_id", parent_id=self.pk,
-            to_node=ClientType.from_model, first=first, after=after, last=last, before=before,
-            order_by=order_by, list_filter=ClientFilter(search=filter.search if filter else None),
+            info,
+            model=Client,
+            parent="workspace_id",
+            parent_id=self.pk,
+            to_node=ClientType.from_model,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            order_by=order_by,
+            list_filter=ClientFilter(search=filter.search if filter else None),
         )
 
     @strawberry.field(description="Who belongs to the workspace, oldest membership first.")
@@ -88,7 +96,14 @@ class WorkspaceType(Node):
         from app.schema.types.member import MembershipType
 
         return await resolve_connection(
-            info, model=Membership, parent="workspace_id", parent_id=self.pk,
-            to_node=MembershipType.from_model, first=first, after=after, last=last,
-            before=before, default_direction=Direction.ASC,
+            info,
+            model=Membership,
+            parent="workspace_id",
+            parent_id=self.pk,
+            to_node=MembershipType.from_model,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            default_direction=Direction.ASC,
         )

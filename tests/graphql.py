@@ -1,0 +1,114 @@
+"""A small GraphQL client for tests, over the app's real HTTP interface."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+_emails = itertools.count()
+
+
+@dataclass
+class Result:
+    data: Any
+    errors: list[dict[str, Any]]
+    response: httpx.Response
+
+    @property
+    def codes(self) -> list[str]:
+        return [e.get("extensions", {}).get("code", "") for e in self.errors]
+
+    @property
+    def code(self) -> str:
+        assert len(self.errors) == 1, self.errors
+        return self.codes[0]
+
+    def ok(self) -> Any:
+        assert not self.errors, self.errors
+        return self.data
+
+
+class GraphQL:
+    def __init__(self, http: httpx.AsyncClient, token: str | None = None) -> None:
+        self.http = http
+        self.token = token
+
+    def as_(self, token: str | None) -> GraphQL:
+        return GraphQL(self.http, token)
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, /, **headers: str
+    ) -> Result:
+        sent = {k.replace("_", "-"): v for k, v in headers.items()}
+        if self.token and "Authorization" not in sent:
+            sent["Authorization"] = f"Bearer {self.token}"
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=sent
+        )
+        body = response.json()
+        return Result(body.get("data"), body.get("errors") or [], response)
+
+
+REGISTER = """
+mutation Register($input: RegisterInput!) {
+  register(input: $input) {
+    accessToken refreshToken
+    user { id email memberships { id role workspace { id } } }
+  }
+}
+"""
+
+
+@dataclass
+class Account:
+    gql: GraphQL
+    email: str
+    password: str
+    user_id: str
+    workspace_id: str
+    refresh_token: str
+
+
+async def register(http: httpx.AsyncClient, name: str = "Ann") -> Account:
+    email = f"user{next(_emails)}@example.com"
+    password = "correct horse battery"
+    result = await GraphQL(http)(
+        REGISTER, {"input": {"email": email, "password": password, "name": name}}
+    )
+    payload = result.ok()["register"]
+    membership = payload["user"]["memberships"][0]
+    return Account(
+        gql=GraphQL(http, payload["accessToken"]),
+        email=email,
+        password=password,
+        user_id=payload["user"]["id"],
+        workspace_id=membership["workspace"]["id"],
+        refresh_token=payload["refreshToken"],
+    )
+
+
+async def create_client(gql: GraphQL, workspace_id: str, name: str = "Fizz Cola") -> str:
+    result = await gql(
+        "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } } }",
+        {"i": {"workspaceId": workspace_id, "name": name}},
+    )
+    return str(result.ok()["createClient"]["client"]["id"])
+
+
+async def create_campaign(gql: GraphQL, client_id: str, name: str = "Summer") -> str:
+    result = await gql(
+        "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { campaign { id } } }",
+        {"i": {"clientId": client_id, "name": name, "goal": "Sell more"}},
+    )
+    return str(result.ok()["createCampaign"]["campaign"]["id"])
+
+
+async def add_member(owner: Account, member: Account, role: str) -> str:
+    result = await owner.gql(
+        "mutation($i: AddMemberInput!) { addMember(input: $i) { membership { id role } } }",
+        {"i": {"workspaceId": owner.workspace_id, "email": member.email, "role": role}},
+    )
+    return str(result.ok()["addMember"]["membership"]["id"])
