@@ -47,6 +47,12 @@ class Loaders:
         self.user_memberships: DataLoader[uuid.UUID, list[Membership]] = DataLoader(
             load_fn=self._load_user_memberships
         )
+        self._by_model: dict[type[Any], DataLoader[uuid.UUID, Any]] = {
+            Workspace: self.workspace,
+            Client: self.client,
+            Campaign: self.campaign,
+            Membership: self.membership,
+        }
 
     def _node_loader(self, model: type[Any]) -> DataLoader[uuid.UUID, Any]:
         return DataLoader(load_fn=partial(self._load_nodes, model))
@@ -93,11 +99,19 @@ class Loaders:
                 spec.conditions(),
             )
             by_parent: dict[uuid.UUID, list[Any]] = defaultdict(list)
-            for row in await self._rows(statement):
+            rows = await self._rows(statement)
+            for row in rows:
                 by_parent[getattr(row, spec.parent)].append(row)
+            self._prime(spec.model, rows)
             for parent_id in parent_ids:
                 pages[(parent_id, spec)] = make_page(by_parent[parent_id], spec.args)
         return [pages[key] for key in keys]
+
+    def _prime(self, model: type[Any], rows: list[Any]) -> None:
+        """Rows read for a page also answer later look-ups by ID (e.g. ``campaign.client``)."""
+        loader = self._by_model.get(model)
+        if loader is not None:
+            loader.prime_many({row.id: row for row in rows})
 
     async def _load_counts(self, keys: Sequence[CountKey]) -> list[int]:
         groups: dict[tuple[type[Any], str, Filter], list[uuid.UUID]] = defaultdict(list)

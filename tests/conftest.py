@@ -19,6 +19,7 @@ from app.main import create_app
 from app.settings import Environment, Settings
 from tests import databases
 from tests.graphql import Account, GraphQL, register
+from tests.processes import served
 
 DIALECTS = [
     "sqlite",
@@ -139,6 +140,13 @@ async def db(app: Starlette) -> AsyncIterator[AsyncSession]:
     """A session on the app's own database, to arrange rows a test needs."""
     async with app.state.runtime.sessionmaker() as session:
         yield session
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """The real ``adstudio serve`` process on the default embedded SQLite, over HTTP."""
+    with served(tmp_path) as base:
+        yield base
 
 
 class StatementCounter:

@@ -26,8 +26,10 @@ from app.resolvers.clients import ClientMutation
 from app.resolvers.health import HealthQuery
 from app.resolvers.node import NodeQuery
 from app.resolvers.workspaces import WorkspaceMutation
+from app.schema.context import Context
 from app.schema.enums import ErrorCode
-from app.schema.extensions import ErrorCodes, SessionLifecycle
+from app.schema.errors import format_errors
+from app.schema.extensions import SessionLifecycle
 from app.schema.types.api_key import ApiKeyType
 from app.schema.types.campaign import CampaignType
 from app.schema.types.client import ClientType
@@ -52,7 +54,9 @@ class AppSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Expected errors are not logged; unexpected ones are logged by ErrorCodes."""
+        """Code every error; log and mask only the unexpected ones (never expected failures)."""
+        context = execution_context.context if execution_context else None
+        format_errors(errors, context.request_id if isinstance(context, Context) else "")
 
 
 @lru_cache(maxsize=4)
@@ -70,7 +74,6 @@ def build_schema(
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         SessionLifecycle,
-        ErrorCodes,
     ]
     if production:
         extensions.append(DisableIntrospection)

@@ -11,39 +11,35 @@ log = structlog.get_logger("app.graphql")
 MASKED_MESSAGE = "Internal server error"
 
 
-def format_errors(errors: list[GraphQLError], request_id: str) -> list[GraphQLError]:
-    return [format_error(error, request_id) for error in errors]
+def format_errors(errors: list[GraphQLError], request_id: str) -> None:
+    """Give each error its ``extensions.code``, in place; mask (and log) unexpected ones."""
+    for error in errors:
+        if "code" not in (error.extensions or {}):
+            _format(error, request_id)
 
 
-def format_error(error: GraphQLError, request_id: str) -> GraphQLError:
+def _format(error: GraphQLError, request_id: str) -> None:
     original = error.original_error
+    extensions = dict(error.extensions or {})
     if isinstance(original, AppError):
+        error.extensions = {**extensions, **original.extensions, "code": original.code.value}
+    elif original is None:
+        error.extensions = {**extensions, "code": _document_code(error).value}
+    elif isinstance(original, GraphQLError) and original.original_error is None:
+        error.extensions = {**extensions, "code": ErrorCode.BAD_USER_INPUT.value}
+    else:
+        log.error(
+            "unexpected error",
+            request_id=request_id,
+            path=error.path,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        error.message = MASKED_MESSAGE
+        error.original_error = None
         error.extensions = {
-            **(error.extensions or {}),
-            **original.extensions,
-            "code": original.code.value,
+            "code": ErrorCode.INTERNAL_SERVER_ERROR.value,
+            "requestId": request_id,
         }
-        return error
-    if original is None:
-        error.extensions = {**(error.extensions or {}), "code": _document_code(error).value}
-        return error
-    if isinstance(original, GraphQLError) and original.original_error is None:
-        error.extensions = {**(error.extensions or {}), "code": ErrorCode.BAD_USER_INPUT.value}
-        return error
-    log.error(
-        "unexpected error",
-        request_id=request_id,
-        path=error.path,
-        exc_info=(type(original), original, original.__traceback__),
-    )
-    return GraphQLError(
-        MASKED_MESSAGE,
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
-    )
 
 
 def _document_code(error: GraphQLError) -> ErrorCode:

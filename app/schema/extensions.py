@@ -11,7 +11,6 @@ from strawberry.extensions.field_extension import AsyncExtensionResolver
 
 from app.errors import AppError
 from app.schema.context import Context
-from app.schema.errors import format_errors
 
 
 class SessionLifecycle(SchemaExtension):
@@ -29,19 +28,6 @@ class SessionLifecycle(SchemaExtension):
             result = self.execution_context.result
             ok = result is not None and not getattr(result, "errors", None)
             await context.close(commit=ok)
-
-
-class ErrorCodes(SchemaExtension):
-    """Give every error an ``extensions.code``; mask the unexpected ones."""
-
-    async def on_operation(self) -> AsyncIterator[None]:
-        yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if result is not None and errors:
-            context = self.execution_context.context
-            request_id = context.request_id if isinstance(context, Context) else ""
-            result.errors = format_errors(errors, request_id)
 
 
 class Transaction(FieldExtension):

@@ -1,0 +1,85 @@
+"""Running the ``adstudio`` command as a real process, and serving it on a free port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+TIMEOUT = 30
+TEST_SECRET = "process-test-secret-" + "k" * 32
+
+
+def command_env(tmp_path: Path, **values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADSTUDIO_")}
+    env["ADSTUDIO_VAR_DIR"] = str(tmp_path / "var")
+    env["ADSTUDIO_ARGON2_MEMORY_KIB"] = "1024"
+    env["ADSTUDIO_ARGON2_TIME_COST"] = "1"
+    env.update(values)
+    return env
+
+
+def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        env=command_env(tmp_path, **env),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=tmp_path,
+        check=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def served(tmp_path: Path, **env: str) -> Iterator[str]:
+    """Migrate, then ``adstudio serve`` on a free port; yields the base URL once ready."""
+    migrated = run_cli(tmp_path, "migrate", **env)
+    assert migrated.returncode == 0, migrated.stderr
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--port", str(port)],
+        env=command_env(tmp_path, **env),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_ready(base, process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=TIMEOUT)
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def _wait_until_ready(base: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stderr = process.stderr.read() if process.stderr else ""
+            pytest.fail(f"server exited early: {stderr}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail("server did not become ready in time")
