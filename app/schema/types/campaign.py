@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from app.errors import NotFoundError
 from app.ids import encode_global_id
 from app.models import Campaign
 from app.schema.context import Info
 from app.schema.enums import CampaignStatus
-from app.schema.types.common import Money, Node, money
+from app.schema.types.common import Money, Node, money, required
 
 if TYPE_CHECKING:
     from app.schema.types.client import ClientType
@@ -83,19 +82,17 @@ class CampaignType(Node):
     async def client(self, info: Info) -> ClientRef:
         from app.schema.types.client import ClientType
 
-        row = await info.context.loaders.client.load(self.client_id)
-        if row is None:
-            raise NotFoundError("Client not found.")
-        return ClientType.from_model(row)
+        return await required(
+            info.context.loaders.client, self.client_id, ClientType.from_model, "Client"
+        )
 
     @strawberry.field
     async def workspace(self, info: Info) -> WorkspaceRef:
         from app.schema.types.workspace import WorkspaceType
 
-        row = await info.context.loaders.workspace.load(self.workspace_id)
-        if row is None:
-            raise NotFoundError("Workspace not found.")
-        return WorkspaceType.from_model(row)
+        return await required(
+            info.context.loaders.workspace, self.workspace_id, WorkspaceType.from_model, "Workspace"
+        )
 
     @strawberry.field
     async def stats(self, info: Info) -> CampaignStats:

@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from app.errors import NotFoundError
 from app.ids import encode_global_id
 from app.models import Campaign, Client
 from app.schema.connections import resolve_connection
 from app.schema.context import Info
 from app.schema.enums import CampaignStatus
 from app.schema.inputs import Order
-from app.schema.types.common import Connection, Money, Node
+from app.schema.types.common import Connection, Money, Node, required
 from app.services.listing import CampaignFilter
 
 if TYPE_CHECKING:
@@ -88,10 +87,9 @@ class ClientType(Node):
     async def workspace(self, info: Info) -> WorkspaceRef:
         from app.schema.types.workspace import WorkspaceType
 
-        row = await info.context.loaders.workspace.load(self.workspace_id)
-        if row is None:
-            raise NotFoundError("Workspace not found.")
-        return WorkspaceType.from_model(row)
+        return await required(
+            info.context.loaders.workspace, self.workspace_id, WorkspaceType.from_model, "Workspace"
+        )
 
     @strawberry.field(description="The client's campaigns. Default order: newest first.")
     async def campaigns(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
+from app.errors import NotFoundError
 from app.pagination import Cursor, Page
 from app.services.listing import ListSpec
 from app.services.stats import to_money
@@ -74,3 +77,13 @@ class Money:
 
 def money(amount: Decimal | None, currency: str) -> Money | None:
     return None if amount is None else Money(amount=to_money(amount), currency=currency)
+
+
+async def required(
+    loader: DataLoader[uuid.UUID, Any], key: uuid.UUID, to_node: Callable[[Any], NodeT], what: str
+) -> NodeT:
+    """A linked object through its loader; NOT_FOUND if it is gone or invisible."""
+    row = await loader.load(key)
+    if row is None:
+        raise NotFoundError(f"{what} not found.")
+    return to_node(row)

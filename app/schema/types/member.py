@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from app.errors import NotFoundError
 from app.ids import encode_global_id
 from app.models import Membership, User
 from app.schema.context import Info
 from app.schema.enums import Role
-from app.schema.types.common import Node
+from app.schema.types.common import Node, required
 
 if TYPE_CHECKING:
     from app.schema.types.workspace import WorkspaceType
@@ -67,16 +66,12 @@ class MembershipType(Node):
 
     @strawberry.field
     async def user(self, info: Info) -> UserType:
-        row = await info.context.loaders.user.load(self.user_id)
-        if row is None:
-            raise NotFoundError("User not found.")
-        return UserType.from_model(row)
+        return await required(info.context.loaders.user, self.user_id, UserType.from_model, "User")
 
     @strawberry.field
     async def workspace(self, info: Info) -> WorkspaceRef:
         from app.schema.types.workspace import WorkspaceType
 
-        row = await info.context.loaders.workspace.load(self.workspace_id)
-        if row is None:
-            raise NotFoundError("Workspace not found.")
-        return WorkspaceType.from_model(row)
+        return await required(
+            info.context.loaders.workspace, self.workspace_id, WorkspaceType.from_model, "Workspace"
+        )
