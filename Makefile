@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup run serve migrate test pytest lint format typecheck schema clean
+.PHONY: setup run serve migrate test pytest lint format typecheck schema bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,10 +40,13 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 typecheck: setup
-	$(BIN)/mypy app migrations tests
+	$(BIN)/mypy app migrations tests bench
 
 schema: setup
 	$(BIN)/adstudio export-schema --output schema.graphql
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+bench: setup
+	$(BIN)/python -m bench.dashboard --rounds 3 --profile

@@ -1,0 +1,135 @@
+"""The dashboard query, its variables, and the checks every response must pass."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+
+from app.ids import encode_global_id
+
+CLIENT_PAGE = 20
+CAMPAIGN_PAGE = 10
+# TODO(assets): when the Asset GraphQL type exists, add each campaign's first 5 assets
+# ("assets(first: $assets) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node
+# { id name kind status createdAt } } }" inside the campaign node), set ASSET_PAGE = 5, pass
+# $assets below, and add the matching fourth query to bench/handwritten.py. The rows are seeded.
+ASSET_PAGE = 0
+
+DASHBOARD = """
+query Dashboard($id: ID!, $clients: Int!, $campaigns: Int!) {
+  node(id: $id) {
+    ... on Workspace {
+      id
+      clients(first: $clients) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        edges {
+          cursor
+          node {
+            id
+            name
+            description
+            createdAt
+            stats { campaignCount videoCount totalSpend { amount currency } }
+            campaigns(first: $campaigns) {
+              totalCount
+              pageInfo { hasNextPage endCursor }
+              edges {
+                cursor
+                node {
+                  id
+                  name
+                  goal
+                  status
+                  createdAt
+                  stats {
+                    videoCount
+                    totalSpend { amount currency }
+                    averageCost { amount currency }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+LOGIN = """
+mutation Login($email: String!, $password: String!) {
+  login(input: {email: $email, password: $password}) { accessToken }
+}
+"""
+
+
+def dashboard_body(workspace_id: uuid.UUID) -> bytes:
+    """The POST body both servers receive."""
+    variables = {
+        "id": encode_global_id("Workspace", workspace_id),
+        "clients": CLIENT_PAGE,
+        "campaigns": CAMPAIGN_PAGE,
+    }
+    return orjson.dumps({"query": DASHBOARD, "variables": variables})
+
+
+def check_dashboard(payload: Any, *, source: str) -> None:
+    """Fail loudly unless the response is a whole dashboard without errors."""
+    if not isinstance(payload, dict) or payload.get("errors"):
+        raise AssertionError(f"{source}: errors in response: {str(payload)[:2000]}")
+    workspace = (payload.get("data") or {}).get("node")
+    if not workspace:
+        raise AssertionError(f"{source}: no workspace in response: {str(payload)[:2000]}")
+    clients = workspace["clients"]["edges"]
+    if len(clients) != CLIENT_PAGE:
+        raise AssertionError(f"{source}: {len(clients)} clients, expected {CLIENT_PAGE}")
+    for edge in clients:
+        campaigns = edge["node"]["campaigns"]["edges"]
+        if len(campaigns) != CAMPAIGN_PAGE:
+            raise AssertionError(
+                f"{source}: client {edge['node']['name']} has {len(campaigns)} campaigns, "
+                f"expected {CAMPAIGN_PAGE}"
+            )
+
+
+def normalise(payload: Any) -> Any:
+    """What two servers must agree on: the data, key order aside (dicts compare unordered)."""
+    return {"data": payload.get("data")} if isinstance(payload, dict) else payload
+
+
+def first_difference(left: Any, right: Any, path: str = "$") -> str | None:
+    """Where two JSON values first differ, for a readable failure."""
+    if type(left) is not type(right) or not isinstance(left, dict | list):
+        return None if left == right else f"{path}: {left!r} != {right!r}"
+    if isinstance(left, dict):
+        missing = sorted(set(left) ^ set(right))
+        if missing:
+            return f"{path}.{missing[0]}: present on one side only"
+        pairs = [(f"{path}.{key}", left[key], right[key]) for key in sorted(left)]
+    elif len(left) != len(right):
+        return f"{path}: {len(left)} items != {len(right)} items"
+    else:
+        pairs = [(f"{path}[{i}]", a, b) for i, (a, b) in enumerate(zip(left, right, strict=True))]
+    for where, a, b in pairs:
+        found = first_difference(a, b, where)
+        if found:
+            return found
+    return None
+
+
+def count_objects(payload: Any) -> tuple[int, int]:
+    """(objects, fields) in a JSON value: how much a server had to build."""
+    if isinstance(payload, dict):
+        objects, fields = 1, len(payload)
+        for value in payload.values():
+            sub_objects, sub_fields = count_objects(value)
+            objects, fields = objects + sub_objects, fields + sub_fields
+        return objects, fields
+    if isinstance(payload, list):
+        totals = [count_objects(item) for item in payload]
+        return sum(t[0] for t in totals), sum(t[1] for t in totals)
+    return 0, 0

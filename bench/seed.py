@@ -1,0 +1,197 @@
+"""Seed the dashboard workload: one owner, 20 clients x 10 campaigns x 20 assets, some spend.
+
+Rows are inserted in bulk through SQLAlchemy Core, with the models' own defaults, and every
+row gets a distinct ``created_at`` so "newest first" pages are deterministic.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from app.auth.passwords import Passwords
+from app.db import create_engine
+from app.models import Asset, Campaign, Client, CostEntry, Job, Membership, User, Workspace
+from app.models.enums import (
+    AssetKind,
+    AssetSource,
+    AssetStatus,
+    BillingBasis,
+    CampaignStatus,
+    CostKind,
+    JobStatus,
+    Role,
+)
+
+CLIENTS = 20
+CAMPAIGNS_PER_CLIENT = 10
+# The reference workload lists each campaign's first 5 of 20 assets. The rows are seeded now;
+# the dashboard query selects them once the Asset GraphQL type exists (see bench/query.py).
+ASSETS_PER_CAMPAIGN = 20
+# Cheap Argon2 parameters; the servers are started with the same ones (see bench/dashboard.py).
+ARGON2_TIME_COST = 1
+ARGON2_MEMORY_KIB = 1024
+EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+_STATUSES = list(CampaignStatus)
+
+
+@dataclass(frozen=True, slots=True)
+class Seeded:
+    workspace_id: uuid.UUID
+    email: str
+    password: str
+    clients: int
+    campaigns: int
+    assets: int
+    jobs: int
+    cost_entries: int
+
+
+def _row(instance: SQLModel) -> dict[str, Any]:
+    """A table row with every Python-side default filled in (Core inserts skip them)."""
+    return instance.model_dump()
+
+
+def _at(step: int) -> datetime:
+    """A distinct timestamp per step, with microseconds so ISO strings keep their fraction."""
+    return EPOCH + timedelta(seconds=step * 37, microseconds=(step * 7919) % 1_000_000)
+
+
+async def seed(database_url: str) -> Seeded:
+    suffix = secrets.token_hex(4)
+    email = f"bench-{suffix}@example.com"
+    password = secrets.token_urlsafe(18)
+    passwords = Passwords(time_cost=ARGON2_TIME_COST, memory_cost_kib=ARGON2_MEMORY_KIB)
+    user = User(email=email, name="Bench Owner", password_hash=await passwords.hash(password))
+    workspace = Workspace(name="Bench Agency", slug=f"bench-agency-{suffix}")
+    membership = Membership(workspace_id=workspace.id, user_id=user.id, role=Role.OWNER)
+    clients, campaigns, assets = _catalogue(workspace.id, user.id)
+    jobs, costs = _spend(workspace.id, campaigns)
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            for model, rows in (
+                (User, [_row(user)]),
+                (Workspace, [_row(workspace)]),
+                (Membership, [_row(membership)]),
+                (Client, clients),
+                (Campaign, campaigns),
+                (Asset, assets),
+                (Job, jobs),
+                (CostEntry, costs),
+            ):
+                await connection.execute(sa.insert(model), rows)
+    finally:
+        await engine.dispose()
+    return Seeded(
+        workspace.id, email, password, len(clients), len(campaigns), len(assets),
+        len(jobs), len(costs),
+    )  # fmt: skip
+
+
+def _catalogue(
+    workspace_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    clients: list[dict[str, Any]] = []
+    campaigns: list[dict[str, Any]] = []
+    assets: list[dict[str, Any]] = []
+    step = 0
+    for c in range(CLIENTS):
+        step += 1
+        client = Client(
+            workspace_id=workspace_id,
+            created_by_id=user_id,
+            name=f"Client {c:02d}",
+            description=None if c % 4 == 3 else f"Retail brand number {c}, spring line.",
+            brand_guidelines={"colors": ["#112233"], "tone": "warm"},
+            created_at=_at(step),
+            updated_at=_at(step),
+        )
+        clients.append(_row(client))
+        for k in range(CAMPAIGNS_PER_CLIENT):
+            step += 1
+            campaign = Campaign(
+                workspace_id=workspace_id,
+                client_id=client.id,
+                created_by_id=user_id,
+                name=f"Campaign {c:02d}-{k:02d}",
+                goal="Launch the spring collection to first-time buyers.",
+                status=_STATUSES[(c + k) % len(_STATUSES)],
+                brief={"objective": "awareness", "key_messages": ["new", "spring"]},
+                budget=Decimal("1500.00") if k % 2 == 0 else None,
+                created_at=_at(step),
+                updated_at=_at(step),
+            )
+            campaigns.append(_row(campaign))
+            for a in range(ASSETS_PER_CAMPAIGN):
+                step += 1
+                asset = Asset(
+                    workspace_id=workspace_id,
+                    client_id=client.id,
+                    campaign_id=campaign.id,
+                    created_by_id=user_id,
+                    kind=AssetKind.IMAGE,
+                    source=AssetSource.GENERATED,
+                    status=AssetStatus.READY,
+                    name=f"frame-{a:02d}.png",
+                    mime_type="image/png",
+                    format="png",
+                    size_bytes=120_000 + a,
+                    width=1280,
+                    height=720,
+                    tags=["bench"],
+                    created_at=_at(step),
+                    updated_at=_at(step),
+                )
+                assets.append(_row(asset))
+    return clients, campaigns, assets
+
+
+def _spend(
+    workspace_id: uuid.UUID, campaigns: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Completed (and a few failed) jobs with actual ledger entries on every third campaign."""
+    jobs: list[dict[str, Any]] = []
+    costs: list[dict[str, Any]] = []
+    for index, campaign in enumerate(campaigns[::3]):
+        for attempt in range(2):
+            status = JobStatus.FAILED if (index + attempt) % 5 == 4 else JobStatus.COMPLETED
+            amount = Decimal("0.035") * (attempt + 1) + Decimal("0.000225") * index
+            job = Job(
+                workspace_id=workspace_id,
+                client_id=campaign["client_id"],
+                campaign_id=campaign["id"],
+                product="Spring jacket",
+                target_audience="first-time buyers",
+                key_message="Light, warm, yours.",
+                call_to_action="Shop now",
+                style="bright",
+                duration_seconds=30,
+                status=status,
+                actual_cost=amount,
+                completed_at=_at(10_000 + index) if status is JobStatus.COMPLETED else None,
+            )
+            jobs.append(_row(job))
+            entry = CostEntry(
+                workspace_id=workspace_id,
+                client_id=campaign["client_id"],
+                campaign_id=campaign["id"],
+                job_id=job.id,
+                kind=CostKind.ACTUAL,
+                basis=BillingBasis.PER_IMAGE,
+                stage="storyboard",
+                model="bench/image-model",
+                quantity=Decimal(1),
+                unit_price=amount,
+                amount=amount,
+            )
+            costs.append(_row(entry))
+    return jobs, costs
