@@ -18,15 +18,19 @@ from sqlalchemy.pool import ConnectionPoolEntry
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine; SQLite files get their directory created and pragmas (FKs, WAL) set."""
+def create_engine(database_url: str, *, echo: bool = False, writer: bool = True) -> AsyncEngine:
+    """An async engine; SQLite files get their directory created and pragmas (FKs, WAL) set.
+
+    On SQLite a writer engine starts every transaction with ``BEGIN IMMEDIATE``; a reader
+    engine (``writer=False``) with a plain ``BEGIN``, so reads never wait for the write lock.
+    """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, echo=echo)
+        return _sqlite_engine(url, echo=echo, writer=writer)
     return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def _sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
+def _sqlite_engine(url: URL, *, echo: bool, writer: bool) -> AsyncEngine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         from pathlib import Path
@@ -36,7 +40,7 @@ def _sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
         url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     )
     event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
-    event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+    event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate if writer else _sqlite_begin)
     return engine
 
 
@@ -52,10 +56,14 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> N
     cursor.close()
 
 
-def _sqlite_on_begin(conn: Any) -> None:
+def _sqlite_begin_immediate(conn: Any) -> None:
     # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
     # failing with "database is locked" when a read transaction upgrades to a write.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 class SerializedSession(AsyncSession):

@@ -12,7 +12,10 @@ from starlette.routing import Route, WebSocketRoute
 
 from app.clock import Clock
 from app.http.health import healthz, readyz
+from app.http.media import serve_media
+from app.http.multipart_guard import MultipartGuard
 from app.http.request_id import RequestIdMiddleware
+from app.http.uploads import receive_upload
 from app.log import configure_logging
 from app.runtime import open_runtime
 from app.schema import build_schema
@@ -30,6 +33,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     graphql = GraphQLApp(
         schema,
         graphql_ide="graphiql" if settings.is_development else None,
+        multipart_uploads_enabled=True,
     )
 
     @asynccontextmanager
@@ -41,7 +45,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         finally:
             await runtime.close()
 
-    middleware = [Middleware(RequestIdMiddleware)]
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(
+            MultipartGuard, path="/graphql", max_bytes=settings.max_multipart_mb * 1024 * 1024
+        ),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -56,6 +65,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/media/{asset}/{variant}", serve_media, methods=["GET", "HEAD"]),
+        Route("/uploads/{asset}", receive_upload, methods=["PUT"]),
         WebSocketRoute("/graphql", graphql),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

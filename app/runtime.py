@@ -11,7 +11,12 @@ from app.auth.security import Security
 from app.clock import Clock, SystemClock
 from app.db import create_engine, create_sessionmaker, describe_url, ping
 from app.errors import StartupError
+from app.media.rules import MB, SizeCaps
+from app.ratelimit import RateLimiter
 from app.settings import Settings
+from app.storage.base import Storage
+from app.storage.links import MediaLinks
+from app.storage.local import LocalStorage
 
 
 @dataclass(slots=True)
@@ -19,11 +24,28 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    read_engine: AsyncEngine
+    read_sessionmaker: async_sessionmaker[AsyncSession]
     security: Security
     clock: Clock
+    storage: Storage
+    links: MediaLinks
+    limiter: RateLimiter
+
+    @property
+    def caps(self) -> SizeCaps:
+        settings = self.settings
+        return SizeCaps(
+            image=settings.max_image_mb * MB,
+            audio=settings.max_audio_mb * MB,
+            video=settings.max_video_mb * MB,
+            document=settings.max_document_mb * MB,
+        )
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
 
 
 async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -34,12 +56,25 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
     except StartupError:
         await engine.dispose()
         raise
+    read_engine = (
+        create_engine(settings.resolved_database_url, writer=False)
+        if settings.is_sqlite
+        else engine
+    )
+    writer = create_sessionmaker(engine)
     return Runtime(
         settings=settings,
         engine=engine,
-        sessionmaker=create_sessionmaker(engine),
+        sessionmaker=writer,
+        read_engine=read_engine,
+        read_sessionmaker=create_sessionmaker(read_engine) if settings.is_sqlite else writer,
         security=Security.from_settings(settings),
         clock=clock or SystemClock(),
+        storage=LocalStorage(settings.resolved_media_root),
+        links=MediaLinks(
+            settings.signing_key(), settings.public_base_url, settings.media_url_ttl_seconds
+        ),
+        limiter=RateLimiter.from_url(settings.redis_url),
     )
 
 

@@ -6,11 +6,13 @@ application; nothing else reads the environment.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from limits import parse
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
@@ -80,11 +82,37 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=15, ge=2)
     max_query_aliases: int = Field(default=30, ge=1)
     max_query_tokens: int = Field(default=5000, ge=100)
+    max_image_mb: int = Field(default=20, ge=1)
+    max_audio_mb: int = Field(default=50, ge=1)
+    max_video_mb: int = Field(default=500, ge=1)
+    max_document_mb: int = Field(default=20, ge=1)
+    max_multipart_mb: int = Field(default=100, ge=1)
+    media_url_ttl_seconds: int = Field(default=3600, ge=60)
+    upload_url_ttl_seconds: int = Field(default=3600, ge=60)
+    import_allowed_networks: list[str] = Field(default_factory=list)
+    import_timeout_seconds: float = Field(default=30.0, gt=0)
+    upload_rate_limit: str = "10/minute"
 
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
         return normalize_database_url(value) if value else value
+
+    @field_validator("import_allowed_networks")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)
+        return value
+
+    @field_validator("upload_rate_limit")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate such as 10/minute") from None
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,3 +113,42 @@ async def add_member(owner: Account, member: Account, role: str) -> str:
         {"i": {"workspaceId": owner.workspace_id, "email": member.email, "role": role}},
     )
     return str(result.ok()["addMember"]["membership"]["id"])
+
+
+UPLOAD = """
+mutation($file: Upload!, $input: AssetPlacementInput!) {
+  uploadAsset(file: $file, input: $input) {
+    asset {
+      id name kind format mimeType size status tags url source
+      ... on ImageAsset { width height }
+      ... on VideoAsset { width height duration thumbnailUrl }
+      ... on AudioAsset { duration waveformUrl }
+      ... on DocumentAsset { pageCount }
+    }
+  }
+}
+"""
+
+
+async def upload(
+    gql: GraphQL,
+    filename: str,
+    content: bytes,
+    mime: str,
+    placement: dict[str, Any],
+    *,
+    preflight: bool = True,
+) -> Result:
+    """A GraphQL multipart request (the spec Apollo and urql upload clients speak)."""
+    operations = {"query": UPLOAD, "variables": {"file": None, "input": placement}}
+    headers = {"Apollo-Require-Preflight": "true"} if preflight else {}
+    if gql.token:
+        headers["Authorization"] = f"Bearer {gql.token}"
+    response = await gql.http.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": (filename, content, mime)},
+        headers=headers,
+    )
+    body = response.json()
+    return Result(body.get("data"), body.get("errors") or [], response)

@@ -21,8 +21,13 @@ API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 async def authenticate(runtime: Runtime, credentials: Credentials) -> Actor:
-    """Resolve credentials in a short transaction of its own, before the operation runs."""
-    async with runtime.sessionmaker() as session, session.begin():
+    """Resolve credentials in a short transaction of its own, before the operation runs.
+
+    Access tokens only read; an API key may record its last use, so it gets a writer.
+    """
+    writes = credentials.kind is CredentialKind.API_KEY
+    maker = runtime.sessionmaker if writes else runtime.read_sessionmaker
+    async with maker() as session, session.begin():
         return await resolve_actor(
             session, runtime.security.tokens, credentials, runtime.clock.now()
         )

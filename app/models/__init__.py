@@ -1,7 +1,7 @@
 """SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
 from app.models.account import ApiKey, RefreshToken, User
-from app.models.asset import Asset
+from app.models.asset import Asset, Blob
 from app.models.client import Campaign, Client
 from app.models.event import JobEvent
 from app.models.generation import Generation
@@ -12,6 +12,7 @@ from app.models.workspace import Membership, Workspace
 __all__ = [
     "ApiKey",
     "Asset",
+    "Blob",
     "Campaign",
     "Client",
     "CostEntry",

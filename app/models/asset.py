@@ -6,15 +6,17 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from app.models.base import (
     TimestampedModel,
+    UTCDateTime,
     enum_column,
     foreign_key,
     json_column,
     primary_key,
     timestamp,
+    utcnow,
 )
 from app.models.enums import AssetKind, AssetSource, AssetStatus
 
@@ -54,7 +56,28 @@ class Asset(TimestampedModel, table=True):
     duration_seconds: float | None = None
     page_count: int | None = None
     tags: list[str] = json_column(nullable=False, default_factory=list)
-    thumbnail_key: str | None = Field(default=None, max_length=255)
-    waveform_key: str | None = Field(default=None, max_length=255)
+    thumbnail_key: str | None = Field(default=None, max_length=255, index=True)
+    waveform_key: str | None = Field(default=None, max_length=255, index=True)
     source_url: str | None = Field(default=None, max_length=2048)
     upload_expires_at: datetime | None = timestamp()
+
+
+class Blob(SQLModel, table=True):
+    """Stored bytes under one content-addressed key, shared by every asset that points at it.
+
+    Writers and the releaser lock this row, so bytes are never removed while a new asset
+    starts to reference them.
+    """
+
+    __tablename__ = "blob"
+
+    key: str = Field(primary_key=True, max_length=255)
+    workspace_id: uuid.UUID = foreign_key("workspace.id", ondelete="CASCADE", nullable=False)
+    sha256: str = Field(max_length=64)
+    size_bytes: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    mime_type: str = Field(max_length=127)
+    created_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=UTCDateTime(),
+        nullable=False,
+    )

@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -21,6 +22,7 @@ from strawberry.types import ExecutionContext
 
 from app.errors import AppError
 from app.resolvers.accounts import AccountMutation, AccountQuery
+from app.resolvers.assets import AssetMutation
 from app.resolvers.campaigns import CampaignMutation
 from app.resolvers.clients import ClientMutation
 from app.resolvers.health import HealthQuery
@@ -31,6 +33,7 @@ from app.schema.enums import ErrorCode
 from app.schema.errors import format_errors
 from app.schema.extensions import SessionLifecycle
 from app.schema.types.api_key import ApiKeyType
+from app.schema.types.asset import ASSET_TYPES
 from app.schema.types.campaign import CampaignType
 from app.schema.types.client import ClientType
 from app.schema.types.member import MembershipType, UserType
@@ -38,9 +41,11 @@ from app.schema.types.workspace import WorkspaceType
 
 Query = merge_types("Query", (NodeQuery, AccountQuery, HealthQuery))
 Mutation = merge_types(
-    "Mutation", (AccountMutation, WorkspaceMutation, ClientMutation, CampaignMutation)
+    "Mutation",
+    (AccountMutation, WorkspaceMutation, ClientMutation, CampaignMutation, AssetMutation),
 )
 NODE_IMPLEMENTATIONS = [
+    *ASSET_TYPES,
     WorkspaceType,
     ClientType,
     CampaignType,
@@ -67,11 +72,16 @@ def build_schema(
     max_aliases: int = 30,
     max_tokens: int = 5000,
 ) -> strawberry.Schema:
+    # The limit rules are built once: the validation cache keys on the rule classes, so a
+    # fresh class per request would never hit.
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=1024),
+        lambda: AddValidationRules(limit_rules),
         lambda: ValidationCache(maxsize=1024),
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         SessionLifecycle,
     ]

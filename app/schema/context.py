@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info as StrawberryInfo
 
@@ -17,6 +19,8 @@ from app.loaders import Loaders
 from app.runtime import Runtime
 from app.settings import Settings
 
+log = structlog.get_logger("app.context")
+
 
 @dataclass(slots=True)
 class Context:
@@ -25,10 +29,12 @@ class Context:
     response: Any = None
     credentials: Credentials | None = None
     request_id: str = ""
+    read_only: bool = False
     _session: AsyncSession | None = field(default=None, repr=False)
     _actor: Actor | None = field(default=None, repr=False)
     _auth_error: AppError | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
+    _after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -41,7 +47,9 @@ class Context:
     def session(self) -> AsyncSession:
         """The request's single database session, opened on first use."""
         if self._session is None:
-            self._session = self.runtime.sessionmaker()
+            runtime = self.runtime
+            maker = runtime.read_sessionmaker if self.read_only else runtime.sessionmaker
+            self._session = maker()
         return self._session
 
     @property
@@ -84,11 +92,22 @@ class Context:
             raise UnauthenticatedError("Sign in to do this.", reason="NO_CREDENTIALS")
         return actor
 
+    def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Run ``action`` once the current work is committed; drop it on rollback."""
+        self._after_commit.append(action)
+
     async def commit(self) -> None:
         if self._session is not None:
             await self._session.commit()
+        actions, self._after_commit = self._after_commit, []
+        for action in actions:
+            try:
+                await action()
+            except Exception:
+                log.exception("after-commit action failed", request_id=self.request_id)
 
     async def rollback(self) -> None:
+        self._after_commit = []
         if self._session is not None:
             await self._session.rollback()
 
@@ -96,10 +115,7 @@ class Context:
         if self._session is None:
             return
         try:
-            if commit:
-                await self._session.commit()
-            else:
-                await self._session.rollback()
+            await (self.commit() if commit else self.rollback())
         finally:
             await self._session.close()
             self._session = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import strawberry
 
 from app.errors import ErrorCode
-from app.models.enums import CampaignStatus, Role
+from app.models.enums import AssetKind, AssetSource, AssetStatus, CampaignStatus, Role
 from app.pagination import Direction
 from app.services.listing import OrderField
 
@@ -19,6 +19,20 @@ strawberry.enum(
     ErrorCode, name="ErrorCode", description="The stable code in every error's extensions.code."
 )
 strawberry.enum(Direction, name="OrderDirection")
+strawberry.enum(AssetKind, name="AssetKind")
+strawberry.enum(AssetSource, name="AssetSource", description="How the asset came to be.")
+strawberry.enum(
+    AssetStatus, name="AssetStatus", description="PENDING → PROCESSING → READY or REJECTED."
+)
 strawberry.enum(OrderField, name="OrderField", description="What a connection is sorted by.")
 
-__all__ = ["CampaignStatus", "Direction", "ErrorCode", "OrderField", "Role"]
+__all__ = [
+    "AssetKind",
+    "AssetSource",
+    "AssetStatus",
+    "CampaignStatus",
+    "Direction",
+    "ErrorCode",
+    "OrderField",
+    "Role",
+]

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import strawberry
 from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.extensions.field_extension import AsyncExtensionResolver
+from strawberry.types.graphql import OperationType
 
 from app.errors import AppError
 from app.schema.context import Context
 
 
 class SessionLifecycle(SchemaExtension):
-    """Close the operation's session: commit what is pending if it succeeded, else roll back."""
+    """Close the operation's session: commit what is pending if it succeeded, else roll back.
+
+    Queries get a read-only session (on SQLite it never takes the write lock).
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            context.read_only = self.execution_context.operation_type is OperationType.QUERY
+        yield
 
     async def on_operation(self) -> AsyncIterator[None]:
         context = self.execution_context.context

@@ -10,6 +10,7 @@ from app.ids import decode_global_id
 from app.loaders import Loaders
 from app.schema.context import Info
 from app.schema.types.api_key import ApiKeyType
+from app.schema.types.asset import asset_from_model
 from app.schema.types.campaign import CampaignType
 from app.schema.types.client import ClientType
 from app.schema.types.common import Node
@@ -25,6 +26,7 @@ NODE_TYPES: dict[str, tuple[Fetch, Callable[[Any], Node]]] = {
     "Membership": (lambda loaders, pk: loaders.membership.load(pk), MembershipType.from_model),
     "User": (lambda loaders, pk: loaders.user.load(pk), UserType.from_model),
     "ApiKey": (lambda loaders, pk: loaders.api_key.load(pk), ApiKeyType.from_model),
+    "Asset": (lambda loaders, pk: loaders.asset.load(pk), asset_from_model),
 }
 
 

@@ -6,15 +6,17 @@ same page shape into one statement.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from sqlmodel import col
 
-from app.models import Campaign, Client, Membership
-from app.models.enums import CampaignStatus
+from app.models import Asset, Campaign, Client, Membership
+from app.models.enums import AssetKind, AssetSource, AssetStatus, CampaignStatus
 from app.pagination import Direction, PageArgs
+from app.services.json_match import json_array_contains
 
 
 class OrderField(StrEnum):
@@ -49,12 +51,32 @@ class CampaignFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class AssetFilter:
+    client_id: uuid.UUID | None = None
+    campaign_id: uuid.UUID | None = None
+    kind: AssetKind | None = None
+    tag: str | None = None
+    source: AssetSource | None = None
+    status: AssetStatus | None = None
+
+    def conditions(self) -> list[Any]:
+        conditions: list[Any] = []
+        for name in ("client_id", "campaign_id", "kind", "source", "status"):
+            value = getattr(self, name)
+            if value is not None:
+                conditions.append(col(getattr(Asset, name)) == value)
+        if self.tag:
+            conditions.append(json_array_contains(col(Asset.tags), self.tag))
+        return conditions
+
+
+@dataclass(frozen=True, slots=True)
 class NoFilter:
     def conditions(self) -> list[Any]:
         return []
 
 
-Filter = ClientFilter | CampaignFilter | NoFilter
+Filter = ClientFilter | CampaignFilter | AssetFilter | NoFilter
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,4 +127,4 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-LISTED_MODELS = (Client, Campaign, Membership)
+LISTED_MODELS = (Client, Campaign, Membership, Asset)

@@ -12,7 +12,10 @@ from app.ids import encode_global_id
 from app.models import Campaign
 from app.schema.context import Info
 from app.schema.enums import CampaignStatus
-from app.schema.types.common import Money, Node, money, required
+from app.schema.inputs import Order
+from app.schema.types.asset import AssetType
+from app.schema.types.asset_connection import AssetFilterInput, resolve_assets
+from app.schema.types.common import Connection, Money, Node, money, required
 
 if TYPE_CHECKING:
     from app.schema.types.client import ClientType
@@ -92,6 +95,29 @@ class CampaignType(Node):
 
         return await required(
             info.context.loaders.workspace, self.workspace_id, WorkspaceType.from_model, "Workspace"
+        )
+
+    @strawberry.field(description="Assets here, newest first by default.")
+    async def assets(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: AssetFilterInput | None = None,
+        order_by: Order | None = None,
+    ) -> Connection[AssetType]:
+        return await resolve_assets(
+            info,
+            parent="campaign_id",
+            parent_id=self.pk,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            filter=filter,
+            order_by=order_by,
         )
 
     @strawberry.field

@@ -15,6 +15,8 @@ from app.schema.connections import resolve_connection
 from app.schema.context import Info
 from app.schema.enums import Role
 from app.schema.inputs import Order
+from app.schema.types.asset import AssetType
+from app.schema.types.asset_connection import AssetFilterInput, resolve_assets
 from app.schema.types.common import Connection, Node
 from app.services.listing import ClientFilter
 
@@ -82,6 +84,29 @@ class WorkspaceType(Node):
             before=before,
             order_by=order_by,
             list_filter=ClientFilter(search=filter.search if filter else None),
+        )
+
+    @strawberry.field(description="Assets here, newest first by default.")
+    async def assets(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: AssetFilterInput | None = None,
+        order_by: Order | None = None,
+    ) -> Connection[AssetType]:
+        return await resolve_assets(
+            info,
+            parent="workspace_id",
+            parent_id=self.pk,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            filter=filter,
+            order_by=order_by,
         )
 
     @strawberry.field(description="Who belongs to the workspace, oldest membership first.")

@@ -1,0 +1,1 @@
+"""Media: what a file really is (magic bytes), and what is inside it (probing)."""

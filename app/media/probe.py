@@ -1,0 +1,183 @@
+"""What is inside a received file: dimensions, duration, pages, a poster frame, a waveform.
+
+Runs in a worker thread (``probe_file``). Anything corrupt, truncated or dangerous raises
+:class:`MediaRejected` with a reason, never an unexpected error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image, ImageDraw, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from app.media.errors import MediaRejected
+from app.media.sniff import MediaType
+from app.models.enums import AssetKind
+
+MAX_PIXELS = 50_000_000  # a 50-megapixel image is far above any ad creative
+THUMBNAIL_SIZE = (640, 640)
+WAVEFORM_SIZE = (800, 160)
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    page_count: int | None = None
+    thumbnail: bytes | None = None  # PNG
+    waveform: bytes | None = None  # PNG
+
+
+async def probe_file(path: Path, media: MediaType) -> Probe:
+    return await asyncio.to_thread(probe, path, media)
+
+
+def probe(path: Path, media: MediaType) -> Probe:
+    try:
+        if media.kind is AssetKind.IMAGE:
+            return _image(path)
+        if media.kind is AssetKind.VIDEO:
+            return _video(path)
+        if media.kind is AssetKind.AUDIO:
+            return _audio(path)
+        return _pdf(path)
+    except MediaRejected:
+        raise
+    except (
+        OSError,
+        ValueError,
+        av.FFmpegError,
+        PdfReadError,
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        SyntaxError,
+        IndexError,
+        KeyError,
+    ) as exc:
+        raise MediaRejected(
+            f"the {media.kind.value} is corrupt or truncated ({_short(exc)})"
+        ) from None
+
+
+def _short(exc: BaseException) -> str:
+    """A reason without file paths: FFmpeg errors keep only their description."""
+    if isinstance(exc, av.FFmpegError):
+        return str(exc.strerror or "invalid data")
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:120] or type(exc).__name__
+
+
+def _image(path: Path) -> Probe:
+    try:
+        image = Image.open(path)
+    except Image.DecompressionBombError:
+        raise MediaRejected(f"the image has more than {MAX_PIXELS:,} pixels") from None
+    with image:
+        width, height = image.size
+        if width * height > MAX_PIXELS:
+            raise MediaRejected(
+                f"the image is {width}x{height} pixels, above the limit of {MAX_PIXELS:,}"
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image.load()
+    return Probe(width=width, height=height)
+
+
+def _video(path: Path) -> Probe:
+    with av.open(str(path)) as container:
+        if not container.streams.video:
+            raise MediaRejected("the file has no video stream")
+        stream = container.streams.video[0]
+        frame = next(container.decode(stream), None)
+        if frame is None:
+            raise MediaRejected("the video has no frame that can be decoded")
+        width, height = stream.codec_context.width, stream.codec_context.height
+        duration = _duration(container, stream)
+        poster = frame.to_image()  # type: ignore[no-untyped-call]
+    _check_pixels(width, height)
+    return Probe(width=width, height=height, duration=duration, thumbnail=_png_thumbnail(poster))
+
+
+def _audio(path: Path) -> Probe:
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            raise MediaRejected("the file has no audio stream")
+        stream = container.streams.audio[0]
+        peaks = _peaks(container, stream)
+        duration = _duration(container, stream)
+    if not peaks.size:
+        raise MediaRejected("the audio has no samples that can be decoded")
+    return Probe(duration=duration, waveform=_waveform_png(peaks))
+
+
+def _pdf(path: Path) -> Probe:
+    reader = PdfReader(path, strict=False)
+    pages = len(reader.pages)
+    if pages == 0:
+        raise MediaRejected("the PDF has no pages")
+    return Probe(page_count=pages)
+
+
+def _duration(container: av.container.InputContainer, stream: av.stream.Stream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return round(float(stream.duration * stream.time_base), 3)
+    if container.duration is not None:
+        return round(container.duration / av.time_base, 3)
+    return None
+
+
+def _check_pixels(width: int, height: int) -> None:
+    if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
+        raise MediaRejected(f"the video frame size {width}x{height} is not acceptable")
+
+
+def _png_thumbnail(image: Image.Image) -> bytes:
+    image.thumbnail(THUMBNAIL_SIZE)
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _peaks(container: av.container.InputContainer, stream: av.audio.AudioStream) -> np.ndarray:
+    """Peak amplitude per decoded frame (mono mix), in 0..1."""
+    peaks: list[float] = []
+    for frame in container.decode(stream):
+        samples = frame.to_ndarray().astype(np.float64)
+        if samples.size:
+            scale = _full_scale(samples.dtype, frame.format.name)
+            peaks.append(float(np.abs(samples).max()) / scale)
+    clipped: np.ndarray = np.clip(np.asarray(peaks), 0.0, 1.0)
+    return clipped
+
+
+def _full_scale(dtype: np.dtype, sample_format: str) -> float:
+    if sample_format.startswith(("flt", "dbl")):
+        return 1.0
+    bits = {"u8": 8, "s16": 16, "s32": 32, "s64": 64}.get(sample_format.rstrip("p"), 16)
+    return float(2 ** (bits - 1))
+
+
+def _waveform_png(peaks: np.ndarray) -> bytes:
+    width, height = WAVEFORM_SIZE
+    buckets = np.array_split(peaks, min(width // 2, len(peaks)))
+    image = Image.new("RGB", WAVEFORM_SIZE, (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    bar = width / len(buckets)
+    middle = height / 2
+    for index, bucket in enumerate(buckets):
+        level = float(bucket.max()) if bucket.size else 0.0
+        half = max(1.0, level * (middle - 4))
+        x = index * bar
+        draw.rectangle([x, middle - half, x + max(1.0, bar - 1), middle + half], fill=(60, 90, 200))
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()

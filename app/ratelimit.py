@@ -1,0 +1,47 @@
+"""Per-user rate limits through one shared limiter (the ``limits`` library).
+
+Memory storage in the embedded default; Redis when ``ADSTUDIO_REDIS_URL`` is set, so every
+server process counts against the same windows.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+from app.errors import RateLimitedError
+
+
+class RateLimiter:
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+        self._limiter = MovingWindowRateLimiter(storage)
+
+    @classmethod
+    def from_url(cls, redis_url: str | None) -> RateLimiter:
+        if not redis_url:
+            return cls(MemoryStorage())
+        scheme, _, rest = redis_url.partition("://")
+        storage = storage_from_string(f"async+{scheme}://{rest}")
+        assert isinstance(storage, Storage)
+        return cls(storage)
+
+    async def hit(self, action: str, user_id: uuid.UUID, limit: str) -> None:
+        """Count one ``action`` by the user; RATE_LIMITED (with ``retryAfter``) past ``limit``."""
+        item = parse(limit)
+        if await self._limiter.hit(item, action, user_id.hex):
+            return
+        raise RateLimitedError(
+            f"Too many {action} requests: the limit is {limit}.",
+            retryAfter=await self._retry_after(item, action, user_id),
+        )
+
+    async def _retry_after(self, item: RateLimitItem, action: str, user_id: uuid.UUID) -> int:
+        stats = await self._limiter.get_window_stats(item, action, user_id.hex)
+        return max(1, math.ceil(stats.reset_time - time.time()))

@@ -1,0 +1,234 @@
+"""Mutations on assets: multipart upload, upload URLs, URL import, edits and deletion."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import strawberry
+from strawberry.file_uploads import Upload
+
+from app.ids import expect_global_id
+from app.media.fetch import UrlGuard, fetch
+from app.media.rules import Declared, sanitize_filename
+from app.models.enums import AssetKind, AssetSource
+from app.schema.changes import given
+from app.schema.context import Context, Info
+from app.schema.extensions import mutation
+from app.schema.types.asset import AssetType, asset_from_model
+from app.services import assets, blobs
+from app.services.assets import NewAsset, clean_tags, upload_expiry
+from app.services.ingest import ingest
+from app.services.placement import place
+from app.services.validation import FieldErrors
+
+CHUNK = 256 * 1024
+
+
+@strawberry.input(description="Where the asset goes and how it is labelled.")
+class AssetPlacementInput:
+    name: str | None = strawberry.field(default=None, description="Defaults to the file name.")
+    kind: AssetKind | None = strawberry.field(
+        default=None, description="Checked against the bytes."
+    )
+    workspace_id: strawberry.ID | None = None
+    client_id: strawberry.ID | None = None
+    campaign_id: strawberry.ID | None = None
+    tags: list[str] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreateAssetUploadInput(AssetPlacementInput):
+    size: int = strawberry.field(default=0, description="Exact size in bytes of what you will PUT.")
+    content_type: str | None = None
+
+
+@strawberry.input
+class ImportAssetFromUrlInput(AssetPlacementInput):
+    url: str = ""
+
+
+@strawberry.type
+class AssetPayload:
+    asset: AssetType
+
+
+@strawberry.type(description="PUT the raw bytes to uploadUrl before expiresAt.")
+class CreateAssetUploadPayload:
+    asset: AssetType
+    upload_url: str
+    expires_at: datetime
+
+
+@strawberry.input(description="Only the fields you give change; null detaches client/campaign.")
+class UpdateAssetInput:
+    id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
+    client_id: strawberry.ID | None = strawberry.UNSET
+    campaign_id: strawberry.ID | None = strawberry.UNSET
+
+
+@strawberry.input
+class DeleteAssetInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class DeleteAssetPayload:
+    deleted_asset_id: strawberry.ID
+
+
+async def _new_asset(
+    ctx: Context,
+    data: AssetPlacementInput,
+    filename: str,
+    source: AssetSource,
+    url: str | None = None,
+) -> NewAsset:
+    placement = await place(
+        ctx.session,
+        ctx.actor,
+        workspace_id=_id(data.workspace_id, "Workspace", "workspaceId"),
+        client_id=_id(data.client_id, "Client", "clientId"),
+        campaign_id=_id(data.campaign_id, "Campaign", "campaignId"),
+    )
+    with FieldErrors() as errors:
+        tags = clean_tags(errors, data.tags)
+    name = sanitize_filename(data.name or filename)
+    await ctx.runtime.limiter.hit("upload", ctx.actor.user_id, ctx.settings.upload_rate_limit)
+    return NewAsset(placement, name, tags, source, url)
+
+
+def _id(value: strawberry.ID | None, type_name: str, field: str) -> uuid.UUID | None:
+    return expect_global_id(value, type_name, field=field) if value else None
+
+
+async def _chunks(upload: Upload) -> AsyncIterator[bytes]:
+    """The uploaded file's bytes; the spooled part is closed (and deleted) afterwards."""
+    try:
+        while chunk := await upload.read(CHUNK):  # type: ignore[attr-defined]
+            yield chunk
+    finally:
+        await upload.close()  # type: ignore[attr-defined]
+
+
+@strawberry.type
+class AssetMutation:
+    @mutation(
+        description="Upload a file (GraphQL multipart request; send Apollo-Require-Preflight)."
+    )
+    async def upload_asset(
+        self,
+        info: Info,
+        file: Upload,
+        input: AssetPlacementInput,
+    ) -> AssetPayload | None:
+        ctx = info.context
+        filename = getattr(file, "filename", None) or "upload"
+        try:
+            new = await _new_asset(ctx, input, filename, AssetSource.UPLOADED)
+        except BaseException:
+            await file.close()  # type: ignore[attr-defined]
+            raise
+        declared = Declared(filename, input.kind, getattr(file, "content_type", None))
+        asset = await ingest(
+            ctx.session,
+            ctx.runtime.storage,
+            ctx.runtime.caps,
+            actor_id=ctx.actor.user_id,
+            new=new,
+            declared=declared,
+            chunks=_chunks(file),
+        )
+        return AssetPayload(asset=asset_from_model(asset))
+
+    @mutation(description="Start a large upload: PUT the bytes to the returned URL.")
+    async def create_asset_upload(
+        self,
+        info: Info,
+        input: CreateAssetUploadInput,
+    ) -> CreateAssetUploadPayload | None:
+        ctx = info.context
+        new = await _new_asset(ctx, input, input.name or "upload", AssetSource.UPLOADED)
+        expires_at = upload_expiry(ctx.now(), ctx.settings.upload_url_ttl_seconds)
+        asset = await assets.create_pending_upload(
+            ctx.session,
+            ctx.actor,
+            new,
+            kind=input.kind,
+            size=input.size,
+            mime_type=input.content_type,
+            caps=ctx.runtime.caps,
+            expires_at=expires_at,
+        )
+        url = ctx.runtime.links.upload_url(asset.id, expires_at)
+        return CreateAssetUploadPayload(
+            asset=asset_from_model(asset), upload_url=url, expires_at=expires_at
+        )
+
+    @mutation(description="Copy a file from a public URL into the workspace.")
+    async def import_asset_from_url(
+        self,
+        info: Info,
+        input: ImportAssetFromUrlInput,
+    ) -> AssetPayload | None:
+        ctx = info.context
+        new = await _new_asset(ctx, input, "", AssetSource.IMPORTED, input.url)
+        guard = UrlGuard(ctx.settings.import_allowed_networks)
+        async with fetch(input.url, guard, ctx.settings.import_timeout_seconds) as fetched:
+            if not input.name:
+                new = NewAsset(
+                    new.placement,
+                    sanitize_filename(fetched.filename),
+                    new.tags,
+                    new.source,
+                    new.source_url,
+                )
+            declared = Declared(fetched.filename, input.kind, fetched.mime, fetched.size)
+            asset = await ingest(
+                ctx.session,
+                ctx.runtime.storage,
+                ctx.runtime.caps,
+                actor_id=ctx.actor.user_id,
+                new=new,
+                declared=declared,
+                chunks=fetched.response.aiter_bytes(CHUNK),
+            )
+        return AssetPayload(asset=asset_from_model(asset))
+
+    @mutation(description="Rename, retag or move an asset within its workspace (EDITOR).")
+    async def update_asset(
+        self,
+        info: Info,
+        input: UpdateAssetInput,
+    ) -> AssetPayload | None:
+        ctx = info.context
+        changes = given(input, "name", "tags", "client_id", "campaign_id")
+        for key, type_name in (("client_id", "Client"), ("campaign_id", "Campaign")):
+            if changes.get(key) is not None:
+                changes[key] = expect_global_id(changes[key], type_name, field=key)
+        asset = await assets.update_asset(
+            ctx.session, ctx.actor, asset_id=expect_global_id(input.id, "Asset"), changes=changes
+        )
+        return AssetPayload(asset=asset_from_model(asset))
+
+    @mutation(description="Delete an asset (CONFLICT while a running job uses it).")
+    async def delete_asset(
+        self,
+        info: Info,
+        input: DeleteAssetInput,
+    ) -> DeleteAssetPayload | None:
+        ctx = info.context
+        keys = await assets.delete_asset(
+            ctx.session, ctx.actor, asset_id=expect_global_id(input.id, "Asset")
+        )
+        runtime = ctx.runtime
+
+        async def release() -> None:
+            async with runtime.sessionmaker() as session, session.begin():
+                await blobs.release_blobs(session, runtime.storage, keys)
+
+        ctx.after_commit(release)
+        return DeleteAssetPayload(deleted_asset_id=input.id)

@@ -1,0 +1,96 @@
+"""Real media files made on the spot: PNG, JPEG, MP4, WAV, MP3, PDF, and hostile ones."""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+import wave
+import zlib
+from fractions import Fraction
+
+import av
+import numpy as np
+from PIL import Image
+
+
+def png(width: int = 64, height: int = 48, color: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    return _image(width, height, color, "PNG")
+
+
+def jpeg(width: int = 64, height: int = 48) -> bytes:
+    return _image(width, height, (20, 120, 200), "JPEG")
+
+
+def pdf(pages: int = 3) -> bytes:
+    images = [Image.new("RGB", (100, 140), (255, 255, 255)) for _ in range(pages)]
+    out = io.BytesIO()
+    images[0].save(out, format="PDF", save_all=True, append_images=images[1:])
+    return out.getvalue()
+
+
+def wav(seconds: float = 1.0, rate: int = 8000) -> bytes:
+    frames = int(seconds * rate)
+    samples = (np.sin(np.arange(frames) * 2 * math.pi * 440 / rate) * 12000).astype("<i2")
+    out = io.BytesIO()
+    with wave.open(out, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(rate)
+        writer.writeframes(samples.tobytes())
+    return out.getvalue()
+
+
+def mp3(seconds: float = 1.0, rate: int = 22050) -> bytes:
+    out = io.BytesIO()
+    with av.open(out, "w", format="mp3") as container:
+        stream = container.add_stream("libmp3lame", rate=rate, layout="mono")
+        samples = np.sin(np.arange(int(seconds * rate)) * 2 * math.pi * 330 / rate) * 0.5
+        frame = av.AudioFrame.from_ndarray(
+            samples.astype(np.float32).reshape(1, -1), format="fltp", layout="mono"
+        )
+        frame.sample_rate = rate
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return out.getvalue()
+
+
+def mp4(seconds: float = 1.0, width: int = 64, height: int = 48, fps: int = 10) -> bytes:
+    out = io.BytesIO()
+    with av.open(out, "w", format="mp4") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.time_base = Fraction(1, fps)
+        for index in range(int(seconds * fps)):
+            shade = (index * 25) % 255
+            image = Image.new("RGB", (width, height), (shade, 80, 255 - shade))
+            frame = av.VideoFrame.from_image(image)  # type: ignore[no-untyped-call]
+            frame.pts = index
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return out.getvalue()
+
+
+def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A tiny PNG whose header claims a gigantic image."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 64)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+
+
+def _image(width: int, height: int, color: tuple[int, int, int], fmt: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(out, format=fmt)
+    return out.getvalue()
