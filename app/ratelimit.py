@@ -11,26 +11,33 @@ import time
 import uuid
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
+from redis.asyncio import ConnectionPool
 
 from app.errors import RateLimitedError
 
 
 class RateLimiter:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, pool: ConnectionPool | None = None) -> None:
         self._storage = storage
+        self._pool = pool
         self._limiter = MovingWindowRateLimiter(storage)
 
     @classmethod
     def from_url(cls, redis_url: str | None) -> RateLimiter:
         if not redis_url:
             return cls(MemoryStorage())
+        pool = ConnectionPool.from_url(redis_url)
         scheme, _, rest = redis_url.partition("://")
-        storage = storage_from_string(f"async+{scheme}://{rest}")
-        assert isinstance(storage, Storage)
-        return cls(storage)
+        storage = RedisStorage(
+            f"async+{scheme}://{rest}", implementation="redispy", connection_pool=pool
+        )
+        return cls(storage, pool)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
 
     async def hit(self, action: str, user_id: uuid.UUID, limit: str) -> None:
         """Count one ``action`` by the user; RATE_LIMITED (with ``retryAfter``) past ``limit``."""

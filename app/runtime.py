@@ -43,6 +43,7 @@ class Runtime:
         )
 
     async def close(self) -> None:
+        await self.limiter.close()
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()

@@ -2,10 +2,10 @@
 
     python -m bench.dashboard [--database-url URL] [--seconds 20] [--connections 16] [--profile]
 
-Seeds a workspace (20 clients x 10 campaigns), serves the API and the baseline with uvicorn in
-subprocesses, checks that both return the same dashboard, counts SQL statements, then drives
-each server with a separate load-generator process and prints throughput, latency and server
-CPU per request. Everything it starts is stopped, and every database it creates is dropped.
+Seeds a workspace (20 clients x 10 campaigns x 20 assets), serves the API and the baseline with
+uvicorn in subprocesses, checks that both return the same dashboard, counts SQL statements, then
+drives each server with a separate load-generator process and prints throughput, latency and
+server CPU per request. Everything it starts is stopped, and every database it creates is dropped.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from bench.load import LoadResult
 from bench.procs import Server, free_port, python_module, serve
 from bench.profiling import report as profile_report
 from bench.query import (
+    ASSET_PAGE,
     CAMPAIGN_PAGE,
     CLIENT_PAGE,
     LOGIN,
@@ -51,6 +52,7 @@ from bench.query import (
     first_difference,
     normalise,
 )
+from bench.rows import open_rows
 from bench.seed import ARGON2_MEMORY_KIB, ARGON2_TIME_COST, Seeded, seed
 
 IN_PROCESS_TIMEOUT_SECONDS = 600.0
@@ -94,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     with ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="adstudio-bench-")))
         database = stack.enter_context(bench_database(args.database_url, scratch))
-        seeded = asyncio.run(seed(database.url))
+        seeded = asyncio.run(seed(database.url, _var_dir(scratch) / "media"))
         body = dashboard_body(seeded.workspace_id)
         body_file = scratch / "dashboard.json"
         body_file.write_bytes(body)
@@ -117,6 +119,11 @@ def main(argv: list[str] | None = None) -> None:
         _print_report(database, seeded, payload, statements, results, args)
 
 
+def _var_dir(scratch: Path) -> Path:
+    """The server's ``ADSTUDIO_VAR_DIR``; its media root is ``media`` inside."""
+    return scratch / "var"
+
+
 def _server_env(database: Database, scratch: Path) -> dict[str, str]:
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("ADSTUDIO_")}
     return {
@@ -124,7 +131,7 @@ def _server_env(database: Database, scratch: Path) -> dict[str, str]:
         "ADSTUDIO_DATABASE_URL": database.url,
         "ADSTUDIO_ENV": "test",
         "ADSTUDIO_SECRET_KEY": secrets.token_urlsafe(48),
-        "ADSTUDIO_VAR_DIR": str(scratch / "var"),
+        "ADSTUDIO_VAR_DIR": str(_var_dir(scratch)),
         "ADSTUDIO_LOG_LEVEL": "WARNING",
         "ADSTUDIO_ARGON2_TIME_COST": str(ARGON2_TIME_COST),
         "ADSTUDIO_ARGON2_MEMORY_KIB": str(ARGON2_MEMORY_KIB),
@@ -210,9 +217,10 @@ async def _count_statements(
             text = None
             if args.profile:
                 text = profile_report(await profile(app, body, token, args.profile_runs))
-        rows = await handwritten.open_rows(database.url)
+        rows = await open_rows(database.url)
         try:
-            await handwritten.build_dashboard(rows, _workspace(body), CLIENT_PAGE, CAMPAIGN_PAGE)
+            sizes = handwritten.Sizes(CLIENT_PAGE, CAMPAIGN_PAGE, ASSET_PAGE)
+            await handwritten.build_dashboard(rows, _workspace(body), sizes)
         finally:
             await rows.close()
     return Statements(seen, rows.statements, text)
@@ -280,7 +288,8 @@ def _print_report(
         f"Python {platform.python_version()}",
         f"data: {seeded.clients} clients, {seeded.campaigns} campaigns, {seeded.assets} assets, "
         f"{seeded.jobs} jobs, {seeded.cost_entries} ledger entries",
-        f"query: first {CLIENT_PAGE} clients x first {CAMPAIGN_PAGE} campaigns with stats: "
+        f"query: first {CLIENT_PAGE} clients x first {CAMPAIGN_PAGE} campaigns with stats x "
+        f"first {ASSET_PAGE} assets: "
         f"{objects} objects, {fields} fields, {size / 1024:.0f} KB of JSON",
         f"load: {args.connections} keep-alive connections, {args.seconds:g} s per run after "
         f"{args.warmup:g} s warm-up, {args.rounds} round(s) (medians)",

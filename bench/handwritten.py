@@ -1,4 +1,4 @@
-"""The baseline: the dashboard as a hand-written Starlette route, three SQL statements, orjson.
+"""The baseline: the dashboard as a hand-written Starlette route, four SQL statements, orjson.
 
 It answers ``POST /graphql`` with exactly the JSON the GraphQL server returns for the dashboard
 query (same keys, global IDs, cursors and money strings), reading only the variables. It does
@@ -9,7 +9,6 @@ not authenticate: the bearer token is ignored. Run it with
 from __future__ import annotations
 
 import argparse
-import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
@@ -17,102 +16,27 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
-import aiosqlite
-import asyncpg  # type: ignore[import-untyped]
 import orjson
-from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from app.ids import encode_global_id, expect_global_id
-from app.models.enums import CampaignStatus, CostKind, JobStatus
+from app.models.enums import AssetKind, AssetStatus, CampaignStatus, CostKind, JobStatus
 from app.pagination import Cursor
 from app.services.stats import ZERO, to_money
+from bench.rows import Rows, open_rows
 
 ORDER_FIELD = "created_at"
 CURRENCY = "USD"
-SQLITE_POOL_SIZE = 5
-POSTGRES_POOL_SIZE = 10
-
-
-class Rows(Protocol):
-    """The little a route needs from a database: run one statement, get tuples back."""
-
-    dialect: str
-    statements: int
-
-    async def fetch(self, sql: str, params: Sequence[Any]) -> list[Sequence[Any]]: ...
-
-    async def close(self) -> None: ...
-
-
-@dataclass
-class PostgresRows:
-    pool: Any
-    dialect: str = "postgresql"
-    statements: int = 0
-
-    @classmethod
-    async def open(cls, dsn: str) -> PostgresRows:
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=POSTGRES_POOL_SIZE)
-        return cls(pool)
-
-    async def fetch(self, sql: str, params: Sequence[Any]) -> list[Sequence[Any]]:
-        self.statements += 1
-        return list(await self.pool.fetch(sql, *params))
-
-    async def close(self) -> None:
-        await self.pool.close()
-
-
-@dataclass
-class SqliteRows:
-    """A small pool of autocommit aiosqlite connections."""
-
-    idle: asyncio.Queue[aiosqlite.Connection]
-    every: list[aiosqlite.Connection] = field(default_factory=list)
-    dialect: str = "sqlite"
-    statements: int = 0
-
-    @classmethod
-    async def open(cls, path: str) -> SqliteRows:
-        rows = cls(asyncio.Queue())
-        for _ in range(SQLITE_POOL_SIZE):
-            connection = await aiosqlite.connect(path, isolation_level=None)
-            rows.every.append(connection)
-            rows.idle.put_nowait(connection)
-        return rows
-
-    async def fetch(self, sql: str, params: Sequence[Any]) -> list[Sequence[Any]]:
-        self.statements += 1
-        connection = await self.idle.get()
-        try:
-            return list(await connection.execute_fetchall(sql, params))
-        finally:
-            self.idle.put_nowait(connection)
-
-    async def close(self) -> None:
-        for connection in self.every:
-            await connection.close()
-
-
-async def open_rows(database_url: str) -> Rows:
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        return await SqliteRows.open(url.database or "")
-    return await PostgresRows.open(
-        url.set(drivername="postgresql").render_as_string(hide_password=False)
-    )
-
 
 # ---- SQL ---------------------------------------------------------------------------------------
-# In the templates {p1} and {p2} are positional parameters; {clients_in}, {campaigns_in} test a
-# column against a list bound as one parameter (an array on PostgreSQL, a JSON array on SQLite),
-# so the SQL text stays the same whatever the page sizes.
+# In the templates {p1} and {p2} are positional parameters; {clients_in}, {campaigns_in}, ... test
+# a column against a list bound as one parameter (an array on PostgreSQL, a JSON array on
+# SQLite), so the SQL text stays the same whatever the page sizes.
 
 CLIENTS_SQL = """
 SELECT id, name, description, created_at, count(*) OVER () AS total
@@ -127,6 +51,18 @@ SELECT id, client_id, name, goal, status, created_at, total FROM (
          count(*) OVER (PARTITION BY client_id) AS total
   FROM campaign WHERE {clients_in}
 ) AS page WHERE page_rank <= {p2} ORDER BY client_id, page_rank
+"""
+
+# Every campaign's asset page: the columns the query selects, newest first like the API.
+ASSETS_SQL = """
+SELECT id, campaign_id, name, kind, status, format, size_bytes, width, height, created_at, total
+FROM (
+  SELECT id, campaign_id, name, kind, status, format, size_bytes, width, height, created_at,
+         row_number() OVER (PARTITION BY campaign_id ORDER BY created_at DESC, id DESC)
+           AS page_rank,
+         count(*) OVER (PARTITION BY campaign_id) AS total
+  FROM asset WHERE {asset_campaigns_in}
+) AS page WHERE page_rank <= {p2} ORDER BY campaign_id, page_rank
 """
 
 # One row per (kind, client, campaign): completed jobs, actual spend, and the actual spend of
@@ -182,6 +118,7 @@ class Dialect:
             clients_in=self.member("client_id", 1),
             campaigns_in=self.member("campaign_id", 2),
             job_campaigns_in=self.member("job.campaign_id", 2),
+            asset_campaigns_in=self.member("campaign_id", 1),
             completed=JobStatus.COMPLETED.value,
             actual=CostKind.ACTUAL.value,
         )
@@ -194,6 +131,41 @@ def _money(amount: Decimal) -> dict[str, Any]:
     return {"amount": str(amount), "currency": CURRENCY}
 
 
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """Page sizes from the request's variables."""
+
+    clients: int
+    campaigns: int
+    assets: int
+
+
+@dataclass
+class Pages:
+    """Rows read for many parents' pages (each with one look-ahead row) and their totals."""
+
+    size: int
+    rows: dict[uuid.UUID, list[Sequence[Any]]] = field(default_factory=lambda: defaultdict(list))
+    totals: dict[uuid.UUID, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, d: Dialect, size: int, found: list[Sequence[Any]], total: int) -> Pages:
+        """Rows whose column 1 is the parent id and column ``total`` the parent's total."""
+        pages = cls(size)
+        for row in found:
+            parent = d.to_uuid(row[1])
+            pages.rows[parent].append(row)
+            pages.totals[parent] = int(row[total])
+        return pages
+
+    def page(self, parent: uuid.UUID) -> list[Sequence[Any]]:
+        return self.rows[parent][: self.size]
+
+    def connection(self, parent: uuid.UUID, edges: list[dict[str, Any]]) -> dict[str, Any]:
+        has_next = len(self.rows[parent]) > self.size
+        return _connection(edges, has_next, self.totals.get(parent, 0))
+
+
 def _connection(edges: list[dict[str, Any]], has_next: bool, total: int) -> dict[str, Any]:
     end_cursor = edges[-1]["cursor"] if edges else None
     return {
@@ -203,34 +175,30 @@ def _connection(edges: list[dict[str, Any]], has_next: bool, total: int) -> dict
     }
 
 
-async def build_dashboard(
-    rows: Rows, workspace_id: uuid.UUID, client_page: int, campaign_page: int
-) -> dict[str, Any]:
+async def build_dashboard(rows: Rows, workspace_id: uuid.UUID, sizes: Sizes) -> dict[str, Any]:
     d = Dialect(rows.dialect)
     client_rows = await rows.fetch(
-        d.sql(CLIENTS_SQL), [d.uuid_value(workspace_id), client_page + 1]
+        d.sql(CLIENTS_SQL), [d.uuid_value(workspace_id), sizes.clients + 1]
     )
     client_total = int(client_rows[0][4]) if client_rows else 0
-    client_has_next = len(client_rows) > client_page
-    client_rows = client_rows[:client_page]
+    client_has_next = len(client_rows) > sizes.clients
+    client_rows = client_rows[: sizes.clients]
     client_ids = [d.to_uuid(r[0]) for r in client_rows]
 
-    campaigns: dict[uuid.UUID, list[Sequence[Any]]] = defaultdict(list)
-    campaign_totals: dict[uuid.UUID, int] = {}
+    campaigns = Pages(sizes.campaigns)
     if client_ids:
-        params = [d.uuid_list(client_ids), campaign_page + 1]
-        for row in await rows.fetch(d.sql(CAMPAIGNS_SQL), params):
-            client_id = d.to_uuid(row[1])
-            campaigns[client_id].append(row)
-            campaign_totals[client_id] = int(row[6])
-
-    campaign_ids = [d.to_uuid(r[0]) for c in client_ids for r in campaigns[c][:campaign_page]]
+        params = [d.uuid_list(client_ids), sizes.campaigns + 1]
+        campaigns = Pages.of(d, sizes.campaigns, await rows.fetch(d.sql(CAMPAIGNS_SQL), params), 6)
+    campaign_ids = [d.to_uuid(r[0]) for c in client_ids for r in campaigns.page(c)]
     stats = await _stats(rows, d, client_ids, campaign_ids)
+    assets = Pages(sizes.assets)
+    if campaign_ids:
+        params = [d.uuid_list(campaign_ids), sizes.assets + 1]
+        assets = Pages.of(d, sizes.assets, await rows.fetch(d.sql(ASSETS_SQL), params), 10)
 
     client_edges = []
     for row, client_id in zip(client_rows, client_ids, strict=True):
-        page = campaigns[client_id]
-        campaign_edges = [_campaign_edge(d, r, stats) for r in page[:campaign_page]]
+        campaign_edges = [_campaign_edge(d, r, stats, assets) for r in campaigns.page(client_id)]
         created_at = d.to_datetime(row[3])
         node = {
             "id": encode_global_id("Client", client_id),
@@ -238,13 +206,11 @@ async def build_dashboard(
             "description": row[2],
             "createdAt": created_at.isoformat(),
             "stats": {
-                "campaignCount": campaign_totals.get(client_id, 0),
+                "campaignCount": campaigns.totals.get(client_id, 0),
                 "videoCount": stats.client_videos.get(client_id, 0),
                 "totalSpend": _money(to_money(stats.client_spend.get(client_id))),
             },
-            "campaigns": _connection(
-                campaign_edges, len(page) > campaign_page, campaign_totals.get(client_id, 0)
-            ),
+            "campaigns": campaigns.connection(client_id, campaign_edges),
         }
         cursor = Cursor(ORDER_FIELD, created_at, client_id).encode()
         client_edges.append({"cursor": cursor, "node": node})
@@ -255,12 +221,13 @@ async def build_dashboard(
     return {"data": {"node": workspace}}
 
 
-def _campaign_edge(d: Dialect, row: Sequence[Any], stats: Stats) -> dict[str, Any]:
+def _campaign_edge(d: Dialect, row: Sequence[Any], stats: Stats, assets: Pages) -> dict[str, Any]:
     campaign_id = d.to_uuid(row[0])
     created_at = d.to_datetime(row[5])
     videos = stats.campaign_videos.get(campaign_id, 0)
     completed = to_money(stats.campaign_completed_spend.get(campaign_id))
     average = completed / videos if videos else ZERO
+    asset_edges = [_asset_edge(d, r) for r in assets.page(campaign_id)]
     node = {
         "id": encode_global_id("Campaign", campaign_id),
         "name": row[2],
@@ -272,8 +239,27 @@ def _campaign_edge(d: Dialect, row: Sequence[Any], stats: Stats) -> dict[str, An
             "totalSpend": _money(to_money(stats.campaign_spend.get(campaign_id))),
             "averageCost": _money(to_money(average)),
         },
+        "assets": assets.connection(campaign_id, asset_edges),
     }
     return {"cursor": Cursor(ORDER_FIELD, created_at, campaign_id).encode(), "node": node}
+
+
+def _asset_edge(d: Dialect, row: Sequence[Any]) -> dict[str, Any]:
+    asset_id = d.to_uuid(row[0])
+    kind = AssetKind(row[3])
+    created_at = d.to_datetime(row[9])
+    node = {
+        "id": encode_global_id("Asset", asset_id),
+        "name": row[2],
+        "kind": kind.name,
+        "status": AssetStatus(row[4]).name,
+        "format": row[5],
+        "size": row[6],
+        "uploadedAt": created_at.isoformat(),
+    }
+    if kind is AssetKind.IMAGE:  # ... on ImageAsset { width height }
+        node["width"], node["height"] = row[7], row[8]
+    return {"cursor": Cursor(ORDER_FIELD, created_at, asset_id).encode(), "node": node}
 
 
 @dataclass
@@ -329,10 +315,10 @@ def create_app(database_url: str) -> Starlette:
     async def dashboard(request: Request) -> Response:
         variables = orjson.loads(await request.body())["variables"]
         workspace_id = expect_global_id(variables["id"], "Workspace")
-        result = await build_dashboard(
-            request.app.state.rows, workspace_id, int(variables["clients"]),
-            int(variables["campaigns"]),
-        )  # fmt: skip
+        sizes = Sizes(
+            int(variables["clients"]), int(variables["campaigns"]), int(variables["assets"])
+        )
+        result = await build_dashboard(request.app.state.rows, workspace_id, sizes)
         return Response(orjson.dumps(result), media_type="application/json")
 
     async def healthz(_request: Request) -> Response:

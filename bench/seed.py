@@ -1,24 +1,40 @@
 """Seed the dashboard workload: one owner, 20 clients x 10 campaigns x 20 assets, some spend.
 
 Rows are inserted in bulk through SQLAlchemy Core, with the models' own defaults, and every
-row gets a distinct ``created_at`` so "newest first" pages are deterministic.
+row gets a distinct ``created_at`` so "newest first" pages are deterministic. Assets are what
+an upload leaves behind: READY images whose bytes are real PNG files, content-addressed (the
+20 frames are shared by every campaign, one blob each), written to the media root when given.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from PIL import Image
 from sqlmodel import SQLModel
 
 from app.auth.passwords import Passwords
 from app.db import create_engine
-from app.models import Asset, Campaign, Client, CostEntry, Job, Membership, User, Workspace
+from app.models import (
+    Asset,
+    Blob,
+    Campaign,
+    Client,
+    CostEntry,
+    Job,
+    Membership,
+    User,
+    Workspace,
+)
 from app.models.enums import (
     AssetKind,
     AssetSource,
@@ -29,17 +45,27 @@ from app.models.enums import (
     JobStatus,
     Role,
 )
+from app.storage.base import content_key
 
 CLIENTS = 20
 CAMPAIGNS_PER_CLIENT = 10
-# The reference workload lists each campaign's first 5 of 20 assets. The rows are seeded now;
-# the dashboard query selects them once the Asset GraphQL type exists (see bench/query.py).
+# The reference workload lists each campaign's first 5 of 20 assets.
 ASSETS_PER_CAMPAIGN = 20
+FRAME_SIZE = (1280, 720)
 # Cheap Argon2 parameters; the servers are started with the same ones (see bench/dashboard.py).
 ARGON2_TIME_COST = 1
 ARGON2_MEMORY_KIB = 1024
 EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 _STATUSES = list(CampaignStatus)
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One stored PNG: its bytes and where they live."""
+
+    data: bytes
+    sha256: str
+    key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +90,8 @@ def _at(step: int) -> datetime:
     return EPOCH + timedelta(seconds=step * 37, microseconds=(step * 7919) % 1_000_000)
 
 
-async def seed(database_url: str) -> Seeded:
+async def seed(database_url: str, media_root: Path | None = None) -> Seeded:
+    """Insert the workload; with ``media_root`` (the server's) also write the frames' bytes."""
     suffix = secrets.token_hex(4)
     email = f"bench-{suffix}@example.com"
     password = secrets.token_urlsafe(18)
@@ -72,8 +99,15 @@ async def seed(database_url: str) -> Seeded:
     user = User(email=email, name="Bench Owner", password_hash=await passwords.hash(password))
     workspace = Workspace(name="Bench Agency", slug=f"bench-agency-{suffix}")
     membership = Membership(workspace_id=workspace.id, user_id=user.id, role=Role.OWNER)
-    clients, campaigns, assets = _catalogue(workspace.id, user.id)
+    frames = _frames(workspace.id)
+    clients, campaigns, assets = _catalogue(workspace.id, user.id, frames)
     jobs, costs = _spend(workspace.id, campaigns)
+    blobs = [_blob(workspace.id, frame) for frame in frames]
+    if media_root is not None:
+        for frame in frames:
+            target = media_root / frame.key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(frame.data)
 
     engine = create_engine(database_url)
     try:
@@ -84,6 +118,7 @@ async def seed(database_url: str) -> Seeded:
                 (Membership, [_row(membership)]),
                 (Client, clients),
                 (Campaign, campaigns),
+                (Blob, blobs),
                 (Asset, assets),
                 (Job, jobs),
                 (CostEntry, costs),
@@ -97,8 +132,32 @@ async def seed(database_url: str) -> Seeded:
     )  # fmt: skip
 
 
+def _frames(workspace_id: uuid.UUID) -> list[Frame]:
+    """ASSETS_PER_CAMPAIGN distinct PNGs, keyed the way storage keys uploaded content."""
+    frames = []
+    for index in range(ASSETS_PER_CAMPAIGN):
+        out = io.BytesIO()
+        Image.new("RGB", FRAME_SIZE, (12 * index, 90, 240 - 12 * index)).save(out, format="PNG")
+        data = out.getvalue()
+        sha256 = hashlib.sha256(data).hexdigest()
+        frames.append(Frame(data, sha256, content_key(workspace_id.hex, sha256, ".png")))
+    return frames
+
+
+def _blob(workspace_id: uuid.UUID, frame: Frame) -> dict[str, Any]:
+    blob = Blob(
+        key=frame.key,
+        workspace_id=workspace_id,
+        sha256=frame.sha256,
+        size_bytes=len(frame.data),
+        mime_type="image/png",
+        created_at=EPOCH,
+    )
+    return _row(blob)
+
+
 def _catalogue(
-    workspace_id: uuid.UUID, user_id: uuid.UUID
+    workspace_id: uuid.UUID, user_id: uuid.UUID, frames: list[Frame]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     clients: list[dict[str, Any]] = []
     campaigns: list[dict[str, Any]] = []
@@ -131,7 +190,7 @@ def _catalogue(
                 updated_at=_at(step),
             )
             campaigns.append(_row(campaign))
-            for a in range(ASSETS_PER_CAMPAIGN):
+            for a, frame in enumerate(frames):
                 step += 1
                 asset = Asset(
                     workspace_id=workspace_id,
@@ -139,14 +198,16 @@ def _catalogue(
                     campaign_id=campaign.id,
                     created_by_id=user_id,
                     kind=AssetKind.IMAGE,
-                    source=AssetSource.GENERATED,
+                    source=AssetSource.UPLOADED,
                     status=AssetStatus.READY,
                     name=f"frame-{a:02d}.png",
                     mime_type="image/png",
                     format="png",
-                    size_bytes=120_000 + a,
-                    width=1280,
-                    height=720,
+                    size_bytes=len(frame.data),
+                    sha256=frame.sha256,
+                    storage_key=frame.key,
+                    width=FRAME_SIZE[0],
+                    height=FRAME_SIZE[1],
                     tags=["bench"],
                     created_at=_at(step),
                     updated_at=_at(step),

@@ -44,6 +44,14 @@ def postgres_template() -> Iterator[str]:
         yield name
 
 
+@pytest.fixture
+def redis_url() -> str:
+    url = databases.redis_url()
+    if url is None:
+        pytest.skip(f"{databases.REDIS_ENV} is not set")
+    return url
+
+
 @pytest.fixture(params=DIALECTS)
 def dialect(request: pytest.FixtureRequest) -> str:
     return str(request.param)

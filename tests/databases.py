@@ -23,6 +23,10 @@ def postgres_admin_url() -> str | None:
     return os.environ.get(POSTGRES_ENV) or None
 
 
+def redis_url() -> str | None:
+    return os.environ.get(REDIS_ENV) or None
+
+
 def _libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
