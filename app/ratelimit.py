@@ -31,7 +31,9 @@ class RateLimiter:
         pool = ConnectionPool.from_url(redis_url)
         scheme, _, rest = redis_url.partition("://")
         storage = RedisStorage(
-            f"async+{scheme}://{rest}", implementation="redispy", connection_pool=pool
+            f"async+{scheme}://{rest}",
+            implementation="redispy",
+            connection_pool=pool,  # type: ignore[arg-type]  # passed through to redis-py
         )
         return cls(storage, pool)
 

@@ -22,7 +22,7 @@ class Files:
 @contextmanager
 def serving(files: Files) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+        def do_GET(self) -> None:
             status, headers, body = files.routes.get(self.path, (404, {}, b"missing"))
             self.send_response(status)
             for name, value in headers.items():

@@ -275,13 +275,16 @@ class TestMediaRoute:
         etag = first.headers["etag"]
         assert (await http.get(url, headers={"If-None-Match": etag})).status_code == 304
         head = await http.head(url)
-        assert head.headers["content-length"] == str(asset["size"]) and head.content == b""
+        assert head.headers["content-length"] == str(asset["size"])
+        assert head.content == b""
         suffix = await http.get(url, headers={"Range": "bytes=-10"})
-        assert suffix.status_code == 206 and suffix.content == first.content[-10:]
+        assert suffix.status_code == 206
+        assert suffix.content == first.content[-10:]
         beyond = await http.get(url, headers={"Range": f"bytes={asset['size']}-"})
         assert beyond.status_code == 416
         thumb = await http.get(asset["thumbnailUrl"].replace("http://127.0.0.1:8000", ""))
-        assert thumb.headers["content-type"] == "image/png" and thumb.content.startswith(b"\x89PNG")
+        assert thumb.headers["content-type"] == "image/png"
+        assert thumb.content.startswith(b"\x89PNG")
 
     async def test_tampered_and_expired_links_are_not_found(
         self, http: httpx.AsyncClient, owner: Account, clock: ManualClock
