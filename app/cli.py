@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import signal
 import socket
 import sys
 from collections.abc import Callable
@@ -113,6 +114,34 @@ def migrate(
     asyncio.run(_check_database(settings))
     migrations.upgrade(settings.resolved_database_url, revision)
     typer.echo(f"database at {revision}")
+
+
+@cli.command()
+@one_line_errors
+def worker() -> None:
+    """Run the durable engine only: execute queued generations and jobs (no HTTP)."""
+    settings = _settings()
+    asyncio.run(_run_worker(settings))
+
+
+async def _run_worker(settings: Settings) -> None:
+    from app.engine.dbos_engine import Engine
+    from app.runtime import open_runtime
+
+    runtime = await open_runtime(settings.model_copy(update={"execute_work": True}))
+    engine = Engine(runtime)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await engine.start()
+        runtime.work = engine
+        typer.echo(f"adstudio worker {settings.executor_id} running", err=True)
+        await stop.wait()
+    finally:
+        await engine.stop()
+        await runtime.close()
 
 
 @cli.command("export-schema")

@@ -11,11 +11,13 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from app.clock import Clock
+from app.engine.dbos_engine import Engine
 from app.http.health import healthz, readyz
 from app.http.media import serve_media
 from app.http.multipart_guard import MultipartGuard
 from app.http.request_id import RequestIdMiddleware
 from app.http.uploads import receive_upload
+from app.http.webhooks import replicate_webhook
 from app.log import configure_logging
 from app.runtime import open_runtime
 from app.schema import build_schema
@@ -40,9 +42,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = await open_runtime(settings, clock=clock)
         app.state.runtime = runtime
+        engine = Engine(runtime) if settings.engine_enabled else None
         try:
+            if engine is not None:
+                await engine.start()
+                runtime.work = engine
             yield
         finally:
+            if engine is not None:
+                await engine.stop()
             await runtime.close()
 
     middleware = [
@@ -67,6 +75,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/media/{asset}/{variant}", serve_media, methods=["GET", "HEAD"]),
         Route("/uploads/{asset}", receive_upload, methods=["PUT"]),
+        Route("/webhooks/replicate", replicate_webhook, methods=["POST"]),
         WebSocketRoute("/graphql", graphql),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.auth.security import Security
 from app.clock import Clock, SystemClock
 from app.db import create_engine, create_sessionmaker, describe_url, ping
+from app.engine.port import WorkEngine
 from app.errors import StartupError
 from app.media.rules import MB, SizeCaps
 from app.ratelimit import RateLimiter
@@ -31,6 +32,7 @@ class Runtime:
     storage: Storage
     links: MediaLinks
     limiter: RateLimiter
+    work: WorkEngine | None = None  # the durable engine, when this process has one
 
     @property
     def caps(self) -> SizeCaps:

@@ -92,6 +92,20 @@ class Settings(BaseSettings):
     import_allowed_networks: list[str] = Field(default_factory=list)
     import_timeout_seconds: float = Field(default=30.0, gt=0)
     upload_rate_limit: str = "10/minute"
+    engine_enabled: bool = True
+    execute_work: bool = True
+    executor_id: str = "local"
+    engine_database_url: str | None = None
+    workspace_concurrency: int = Field(default=3, ge=1)
+    generation_deadline_seconds: float = Field(default=900.0, gt=0)
+    generation_poll_seconds: float = Field(default=1.0, gt=0)
+    replicate_base_url: str | None = None
+    replicate_webhook_secret: SecretStr | None = None
+    local_latency_seconds: float = Field(default=0.5, ge=0)
+    local_failure_rate: float = Field(default=0.0, ge=0, le=1)
+    image_rate_limit: str = "10/minute"
+    audio_rate_limit: str = "10/minute"
+    video_rate_limit: str = "5/minute"
 
     @field_validator("database_url")
     @classmethod
@@ -105,7 +119,9 @@ class Settings(BaseSettings):
             ipaddress.ip_network(network, strict=False)
         return value
 
-    @field_validator("upload_rate_limit")
+    @field_validator(
+        "upload_rate_limit", "image_rate_limit", "audio_rate_limit", "video_rate_limit"
+    )
     @classmethod
     def _check_rate(cls, value: str) -> str:
         try:
@@ -179,6 +195,15 @@ class Settings(BaseSettings):
     @property
     def resolved_media_root(self) -> Path:
         return self.media_root if self.media_root is not None else self.var_dir / "media"
+
+    @property
+    def resolved_engine_database_url(self) -> str:
+        """The engine's system database: beside ours (a SQLite file, or the same PostgreSQL)."""
+        if self.engine_database_url:
+            return self.engine_database_url
+        if self.is_sqlite:
+            return f"sqlite:///{(self.var_dir / 'engine.sqlite').as_posix()}"
+        return self.database.set(drivername="postgresql").render_as_string(hide_password=False)
 
     def signing_key(self) -> str:
         """The secret key; in development a key is generated once and kept under ``var_dir``."""

@@ -55,9 +55,8 @@ SELECT id, client_id, name, goal, status, created_at, total FROM (
 
 # Every campaign's asset page: the columns the query selects, newest first like the API.
 ASSETS_SQL = """
-SELECT id, campaign_id, name, kind, status, format, size_bytes, width, height, created_at, total
-FROM (
-  SELECT id, campaign_id, name, kind, status, format, size_bytes, width, height, created_at,
+SELECT id, campaign_id, name, kind, status, width, height, created_at, total FROM (
+  SELECT id, campaign_id, name, kind, status, width, height, created_at,
          row_number() OVER (PARTITION BY campaign_id ORDER BY created_at DESC, id DESC)
            AS page_rank,
          count(*) OVER (PARTITION BY campaign_id) AS total
@@ -149,13 +148,13 @@ class Pages:
     totals: dict[uuid.UUID, int] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, d: Dialect, size: int, found: list[Sequence[Any]], total: int) -> Pages:
-        """Rows whose column 1 is the parent id and column ``total`` the parent's total."""
+    def of(cls, d: Dialect, size: int, found: list[Sequence[Any]]) -> Pages:
+        """Rows whose second column is the parent's id and last column the parent's total."""
         pages = cls(size)
         for row in found:
             parent = d.to_uuid(row[1])
             pages.rows[parent].append(row)
-            pages.totals[parent] = int(row[total])
+            pages.totals[parent] = int(row[-1])
         return pages
 
     def page(self, parent: uuid.UUID) -> list[Sequence[Any]]:
@@ -188,13 +187,13 @@ async def build_dashboard(rows: Rows, workspace_id: uuid.UUID, sizes: Sizes) -> 
     campaigns = Pages(sizes.campaigns)
     if client_ids:
         params = [d.uuid_list(client_ids), sizes.campaigns + 1]
-        campaigns = Pages.of(d, sizes.campaigns, await rows.fetch(d.sql(CAMPAIGNS_SQL), params), 6)
+        campaigns = Pages.of(d, sizes.campaigns, await rows.fetch(d.sql(CAMPAIGNS_SQL), params))
     campaign_ids = [d.to_uuid(r[0]) for c in client_ids for r in campaigns.page(c)]
     stats = await _stats(rows, d, client_ids, campaign_ids)
     assets = Pages(sizes.assets)
     if campaign_ids:
         params = [d.uuid_list(campaign_ids), sizes.assets + 1]
-        assets = Pages.of(d, sizes.assets, await rows.fetch(d.sql(ASSETS_SQL), params), 10)
+        assets = Pages.of(d, sizes.assets, await rows.fetch(d.sql(ASSETS_SQL), params))
 
     client_edges = []
     for row, client_id in zip(client_rows, client_ids, strict=True):
@@ -247,18 +246,16 @@ def _campaign_edge(d: Dialect, row: Sequence[Any], stats: Stats, assets: Pages) 
 def _asset_edge(d: Dialect, row: Sequence[Any]) -> dict[str, Any]:
     asset_id = d.to_uuid(row[0])
     kind = AssetKind(row[3])
-    created_at = d.to_datetime(row[9])
+    created_at = d.to_datetime(row[7])
     node = {
         "id": encode_global_id("Asset", asset_id),
         "name": row[2],
         "kind": kind.name,
         "status": AssetStatus(row[4]).name,
-        "format": row[5],
-        "size": row[6],
         "uploadedAt": created_at.isoformat(),
     }
     if kind is AssetKind.IMAGE:  # ... on ImageAsset { width height }
-        node["width"], node["height"] = row[7], row[8]
+        node["width"], node["height"] = row[5], row[6]
     return {"cursor": Cursor(ORDER_FIELD, created_at, asset_id).encode(), "node": node}
 
 

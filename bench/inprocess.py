@@ -28,8 +28,11 @@ class InProcess:
     client: httpx.AsyncClient
 
     @property
-    def engine(self) -> Engine:
-        return self.app.state.runtime.engine.sync_engine  # type: ignore[no-any-return]
+    def engines(self) -> list[Engine]:
+        """The writer engine and, on SQLite, the separate one queries read through."""
+        runtime = self.app.state.runtime
+        found = [runtime.engine.sync_engine, runtime.read_engine.sync_engine]
+        return list(dict.fromkeys(found))
 
     async def post_raw(self, body: bytes, token: str | None = None) -> bytes:
         headers = {"content-type": "application/json"}
@@ -56,11 +59,13 @@ class InProcess:
         def record(*args: Any) -> None:
             seen.append(" ".join(str(args[2]).split()))
 
-        event.listen(self.engine, "before_cursor_execute", record)
+        for engine in self.engines:
+            event.listen(engine, "before_cursor_execute", record)
         try:
             payload = await self.post(body, token)
         finally:
-            event.remove(self.engine, "before_cursor_execute", record)
+            for engine in self.engines:
+                event.remove(engine, "before_cursor_execute", record)
         return payload, seen
 
 

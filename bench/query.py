@@ -57,8 +57,6 @@ query Dashboard($id: ID!, $clients: Int!, $campaigns: Int!, $assets: Int!) {
                         name
                         kind
                         status
-                        format
-                        size
                         uploadedAt
                         ... on ImageAsset { width height }
                       }

@@ -87,6 +87,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "secret_key": SecretStr("test-secret-key-" + "x" * 32),
         "argon2_time_cost": 1,
         "argon2_memory_kib": 1024,
+        "engine_enabled": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

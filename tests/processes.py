@@ -50,32 +50,40 @@ def served(tmp_path: Path, **env: str) -> Iterator[str]:
     """Migrate, then ``adstudio serve`` on a free port; yields the base URL once ready."""
     migrated = run_cli(tmp_path, "migrate", **env)
     assert migrated.returncode == 0, migrated.stderr
-    port = free_port()
+    with server_process(tmp_path, free_port(), **env) as (base, _process):
+        yield base
+
+
+@contextmanager
+def server_process(
+    tmp_path: Path, port: int, **env: str
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``adstudio serve`` on ``port``; stopped (if still alive) when the block ends."""
+    log = (tmp_path / f"server-{port}.log").open("a")
     process = subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--port", str(port)],
         env=command_env(tmp_path, **env),
         cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_ready(base, process)
-        yield base
+        yield base, process
     finally:
-        process.terminate()
-        process.wait(timeout=TIMEOUT)
-        if process.stderr is not None:
-            process.stderr.close()
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=TIMEOUT)
+        log.close()
 
 
 def _wait_until_ready(base: str, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            stderr = process.stderr.read() if process.stderr else ""
-            pytest.fail(f"server exited early: {stderr}")
+            pytest.fail(f"server exited early with code {process.returncode}")
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                 return

@@ -25,6 +25,7 @@ from app.resolvers.accounts import AccountMutation, AccountQuery
 from app.resolvers.assets import AssetMutation
 from app.resolvers.campaigns import CampaignMutation
 from app.resolvers.clients import ClientMutation
+from app.resolvers.generations import GenerationMutation, GenerationQuery
 from app.resolvers.health import HealthQuery
 from app.resolvers.node import NodeQuery
 from app.resolvers.workspaces import WorkspaceMutation
@@ -36,16 +37,25 @@ from app.schema.types.api_key import ApiKeyType
 from app.schema.types.asset import ASSET_TYPES
 from app.schema.types.campaign import CampaignType
 from app.schema.types.client import ClientType
+from app.schema.types.generation import GenerationType
 from app.schema.types.member import MembershipType, UserType
 from app.schema.types.workspace import WorkspaceType
 
-Query = merge_types("Query", (NodeQuery, AccountQuery, HealthQuery))
+Query = merge_types("Query", (NodeQuery, AccountQuery, GenerationQuery, HealthQuery))
 Mutation = merge_types(
     "Mutation",
-    (AccountMutation, WorkspaceMutation, ClientMutation, CampaignMutation, AssetMutation),
+    (
+        AccountMutation,
+        WorkspaceMutation,
+        ClientMutation,
+        CampaignMutation,
+        AssetMutation,
+        GenerationMutation,
+    ),
 )
 NODE_IMPLEMENTATIONS = [
     *ASSET_TYPES,
+    GenerationType,
     WorkspaceType,
     ClientType,
     CampaignType,

@@ -13,8 +13,15 @@ from typing import Any
 
 from sqlmodel import col
 
-from app.models import Asset, Campaign, Client, Membership
-from app.models.enums import AssetKind, AssetSource, AssetStatus, CampaignStatus
+from app.models import Asset, Campaign, Client, Generation, Membership
+from app.models.enums import (
+    AssetKind,
+    AssetSource,
+    AssetStatus,
+    CampaignStatus,
+    GenerationKind,
+    GenerationStatus,
+)
 from app.pagination import Direction, PageArgs
 from app.services.json_match import json_array_contains
 
@@ -71,12 +78,30 @@ class AssetFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class GenerationFilter:
+    client_id: uuid.UUID | None = None
+    campaign_id: uuid.UUID | None = None
+    kind: GenerationKind | None = None
+    statuses: tuple[GenerationStatus, ...] = ()
+
+    def conditions(self) -> list[Any]:
+        conditions: list[Any] = []
+        for name in ("client_id", "campaign_id", "kind"):
+            value = getattr(self, name)
+            if value is not None:
+                conditions.append(col(getattr(Generation, name)) == value)
+        if self.statuses:
+            conditions.append(col(Generation.status).in_(self.statuses))
+        return conditions
+
+
+@dataclass(frozen=True, slots=True)
 class NoFilter:
     def conditions(self) -> list[Any]:
         return []
 
 
-Filter = ClientFilter | CampaignFilter | AssetFilter | NoFilter
+Filter = ClientFilter | CampaignFilter | AssetFilter | GenerationFilter | NoFilter
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,8 @@ from app.schema.inputs import Order
 from app.schema.types.asset import AssetType
 from app.schema.types.asset_connection import AssetFilterInput, resolve_assets
 from app.schema.types.common import Connection, Money, Node, money, required
+from app.schema.types.generation import GenerationType
+from app.schema.types.generation_connection import GenerationFilterInput, resolve_generations
 
 if TYPE_CHECKING:
     from app.schema.types.client import ClientType
@@ -95,6 +97,29 @@ class CampaignType(Node):
 
         return await required(
             info.context.loaders.workspace, self.workspace_id, WorkspaceType.from_model, "Workspace"
+        )
+
+    @strawberry.field(description="Generations here, newest first by default.")
+    async def generations(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: GenerationFilterInput | None = None,
+        order_by: Order | None = None,
+    ) -> Connection[GenerationType]:
+        return await resolve_generations(
+            info,
+            parent="campaign_id",
+            parent_id=self.pk,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            filter=filter,
+            order_by=order_by,
         )
 
     @strawberry.field(description="Assets here, newest first by default.")

@@ -18,6 +18,8 @@ from app.schema.inputs import Order
 from app.schema.types.asset import AssetType
 from app.schema.types.asset_connection import AssetFilterInput, resolve_assets
 from app.schema.types.common import Connection, Node
+from app.schema.types.generation import GenerationType
+from app.schema.types.generation_connection import GenerationFilterInput, resolve_generations
 from app.services.listing import ClientFilter
 
 if TYPE_CHECKING:
@@ -84,6 +86,29 @@ class WorkspaceType(Node):
             before=before,
             order_by=order_by,
             list_filter=ClientFilter(search=filter.search if filter else None),
+        )
+
+    @strawberry.field(description="Generations here, newest first by default.")
+    async def generations(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: GenerationFilterInput | None = None,
+        order_by: Order | None = None,
+    ) -> Connection[GenerationType]:
+        return await resolve_generations(
+            info,
+            parent="workspace_id",
+            parent_id=self.pk,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            filter=filter,
+            order_by=order_by,
         )
 
     @strawberry.field(description="Assets here, newest first by default.")

@@ -1,0 +1,121 @@
+"""Starting DBOS in this process, enqueuing generations on it, cancelling them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+from dbos import DBOS, DBOSConfig, SetEnqueueOptions, SetWorkflowID
+from sqlmodel import col
+
+from app import __version__
+from app.engine.deps import EngineDeps, install
+from app.engine.generation_flow import generation_workflow
+from app.generation.catalog import load_catalog
+from app.generation.local_provider import LocalProvider
+from app.generation.provider import Provider
+from app.generation.replicate_provider import ReplicateProvider
+from app.models import Generation
+from app.models.enums import GenerationStatus
+from app.runtime import Runtime
+
+log = structlog.get_logger("app.engine")
+GENERATIONS_QUEUE = "generations"
+
+
+def workflow_id(generation_id: uuid.UUID) -> str:
+    return f"generation-{generation_id.hex}"
+
+
+def make_provider(runtime: Runtime) -> Provider:
+    settings = runtime.settings
+    if settings.replicate_api_token is not None:
+        return ReplicateProvider(
+            settings.replicate_api_token.get_secret_value(), settings.replicate_base_url
+        )
+    return LocalProvider(
+        runtime.storage,
+        latency=settings.local_latency_seconds,
+        failure_rate=settings.local_failure_rate,
+    )
+
+
+class Engine:
+    """The process's handle on DBOS. ``execute`` decides whether this process runs work."""
+
+    def __init__(self, runtime: Runtime, provider: Provider | None = None) -> None:
+        self.runtime = runtime
+        self.provider = provider or make_provider(runtime)
+        self._queue: Any = None
+
+    @property
+    def provider_name(self) -> str:
+        return self.provider.name
+
+    async def start(self) -> None:
+        settings = self.runtime.settings
+        config: DBOSConfig = {
+            "name": "adstudio",
+            "system_database_url": settings.resolved_engine_database_url,
+            "application_version": __version__,
+            "executor_id": settings.executor_id,
+            "log_level": "WARNING",
+            "notification_listener_polling_interval_sec": 0.2,
+        }
+        self._deps = EngineDeps(
+            self.runtime,
+            self.provider,
+            load_catalog(),
+            poll_interval=settings.generation_poll_seconds,
+            deadline_seconds=settings.generation_deadline_seconds,
+        )
+        install(self._deps)
+        DBOS(config=config)
+        if not settings.execute_work:
+            DBOS.listen_queues([])
+        DBOS.launch()
+        self._queue = await DBOS.register_queue_async(
+            GENERATIONS_QUEUE,
+            partition_concurrency=settings.workspace_concurrency,
+            polling_interval_sec=0.2,
+        )
+        await self.requeue_waiting()
+
+    async def stop(self) -> None:
+        DBOS.destroy(workflow_completion_timeout_sec=0)
+        await self._deps.interrupt()
+        install(None)
+        close = getattr(self.provider, "aclose", None)
+        if close is not None:
+            await close()
+
+    async def enqueue_generation(self, generation_id: uuid.UUID, workspace_id: uuid.UUID) -> None:
+        """Start (or find, if already started) the generation's workflow."""
+        with (
+            SetWorkflowID(workflow_id(generation_id)),
+            SetEnqueueOptions(queue_partition_key=workspace_id.hex),
+        ):
+            await self._queue.enqueue_async(generation_workflow, generation_id.hex)
+
+    async def cancel_generation(self, generation_id: uuid.UUID) -> None:
+        await DBOS.cancel_workflow_async(workflow_id(generation_id))
+
+    async def requeue_waiting(self) -> None:
+        """Generations committed but never enqueued (a crash between the two) get their turn."""
+        async with self.runtime.read_sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    sa.select(
+                        col(Generation.id),
+                        col(Generation.workspace_id),
+                        col(Generation.workflow_id),
+                    ).where(col(Generation.status) == GenerationStatus.PENDING)
+                )
+            ).all()
+        own = [(gid, ws) for gid, ws, wf in rows if wf == workflow_id(gid)]  # not chained children
+        for generation_id, workspace_id in own:
+            await self.enqueue_generation(generation_id, workspace_id)
+        if own:
+            log.info("requeued waiting generations", count=len(own))

@@ -1,0 +1,269 @@
+"""The generation workflow: (chain a start image) -> submit -> wait -> collect.
+
+Every provider call is a step. ``submit`` commits the prediction id to our table before any
+waiting, and returns the recorded id when re-run, so a crash never pays twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import structlog
+from dbos import DBOS
+
+from app.engine import records
+from app.engine.deps import current
+from app.generation.catalog import GenericParams
+from app.generation.local_provider import STORAGE_SCHEME
+from app.generation.provider import (
+    PredictionRequest,
+    PredictionState,
+    ProviderRejected,
+    ProviderUnavailable,
+)
+from app.models import Asset, Generation
+from app.models.base import utcnow
+from app.models.enums import GenerationKind, GenerationStatus
+from app.storage.links import Variant
+
+log = structlog.get_logger("app.engine")
+WEBHOOK_PATH = "/webhooks/replicate"
+POLL_TIMEOUT_SECONDS = 5.0
+
+
+@DBOS.workflow(name="generation")
+async def generation_workflow(generation_id: str) -> str:
+    with current().running():
+        return await _generation(generation_id)
+
+
+async def _generation(generation_id: str) -> str:
+    child = await chain_image_step(generation_id)
+    if child:
+        await run_prediction(child)
+        if not await adopt_reference_step(generation_id, child):
+            return "failed"
+    return await run_prediction(generation_id)
+
+
+async def run_prediction(generation_id: str) -> str:
+    prediction_id = await submit_step(generation_id)
+    if not prediction_id:
+        return "stopped"
+    outcome = await wait_step(generation_id, prediction_id)
+    return await collect_step(generation_id, outcome)
+
+
+@DBOS.step(name="chain_image")
+async def chain_image_step(generation_id: str) -> str:
+    """A video without a start image gets an image generation first (created once)."""
+    generation = await records.load(uuid.UUID(generation_id))
+    if not generation.input.get("chain_image") or generation.status in records.FINAL:
+        return ""
+    if generation.input.get("child_generation_id"):
+        return str(generation.input["child_generation_id"])
+    return await _create_child(generation)
+
+
+async def _create_child(parent: Generation) -> str:
+    deps = current()
+    spec = deps.catalog.default_for(parent.provider, GenerationKind.IMAGE)
+    params = GenericParams.from_dict(parent.input.get("params", {}))
+    child_params = GenericParams(
+        prompt=params.prompt, aspect_ratio=params.aspect_ratio, seed=params.seed
+    )
+    async with deps.runtime.sessionmaker() as session, session.begin():
+        child = Generation(
+            workspace_id=parent.workspace_id,
+            client_id=parent.client_id,
+            campaign_id=parent.campaign_id,
+            job_id=parent.job_id,
+            scene_id=parent.scene_id,
+            created_by_id=parent.created_by_id,
+            kind=GenerationKind.IMAGE,
+            model=spec.id,
+            provider=spec.provider,
+            input={"params": child_params.as_dict(), "parent_generation_id": parent.id.hex},
+            workflow_id=parent.workflow_id,
+        )
+        session.add(child)
+        await session.flush()
+        row = await session.get(Generation, parent.id, with_for_update=True)
+        assert row is not None
+        row.input = {**row.input, "child_generation_id": child.id.hex}
+    return child.id.hex
+
+
+@DBOS.step(name="adopt_reference")
+async def adopt_reference_step(generation_id: str, child_id: str) -> bool:
+    child = await records.load(uuid.UUID(child_id))
+    if child.output_asset_id is None:
+        await records.fail(
+            uuid.UUID(generation_id),
+            "PROVIDER_ERROR",
+            f"The start image could not be made: {child.error_message or 'no output'}",
+        )
+        return False
+    parent = await records.load(uuid.UUID(generation_id))
+    inputs = {**parent.input, "reference_asset_id": child.output_asset_id.hex}
+    await records.update(parent.id, None, input=inputs)
+    return True
+
+
+@DBOS.step(
+    name="submit",
+    retries_allowed=True,
+    max_attempts=6,
+    interval_seconds=1.0,
+    backoff_rate=2.0,
+    should_retry=lambda error: isinstance(error, ProviderUnavailable),
+)
+async def submit_step(generation_id: str) -> str:
+    generation = await records.load(uuid.UUID(generation_id))
+    if generation.provider_prediction_id:
+        return generation.provider_prediction_id  # re-attach: it was created before a crash
+    if generation.status in records.FINAL:
+        return ""
+    try:
+        state = await current().provider.submit(await _request(generation))
+    except ProviderRejected as rejected:
+        await records.fail(generation.id, "PROVIDER_ERROR", rejected.message)
+        return ""
+    recorded = await records.update(
+        generation.id,
+        "generation.submitted",
+        {"predictionId": state.id},
+        provider_prediction_id=state.id,
+        status=GenerationStatus.STARTING,
+        submitted_at=utcnow(),
+        attempts=generation.attempts + 1,
+    )
+    if recorded is None:  # canceled meanwhile: do not leave it running upstream
+        await current().provider.cancel(state.id)
+        return ""
+    return state.id
+
+
+async def _request(generation: Generation) -> PredictionRequest:
+    deps = current()
+    spec = deps.catalog.get(generation.model)
+    params = GenericParams.from_dict(generation.input.get("params", {}))
+    reference = generation.input.get("reference_asset_id")
+    if reference:
+        params = GenericParams(
+            **{**params.as_dict(), "reference_image": await _reference_url(reference)}
+        )
+    webhook = _webhook_url(generation)
+    return PredictionRequest(
+        spec.id, spec.provider_input(params), spec.kind.value, webhook, seed_key=generation.id.hex
+    )
+
+
+async def _reference_url(asset_hex: str) -> str:
+    deps = current()
+    async with deps.runtime.read_sessionmaker() as session:
+        asset = await session.get(Asset, uuid.UUID(asset_hex))
+    if asset is None or asset.storage_key is None:
+        raise ProviderRejected("The reference asset is gone.")
+    if deps.provider.name == "local":
+        return STORAGE_SCHEME + asset.storage_key
+    return deps.runtime.links.media_url(asset.id, Variant.ORIGINAL, deps.runtime.clock.now())
+
+
+def _webhook_url(generation: Generation) -> str | None:
+    settings = current().runtime.settings
+    if current().provider.name != "replicate" or not settings.replicate_webhook_secret:
+        return None
+    return f"{settings.public_base_url}{WEBHOOK_PATH}?generation={generation.id.hex}"
+
+
+@DBOS.step(name="wait", retries_allowed=True, max_attempts=3, interval_seconds=2.0)
+async def wait_step(generation_id: str, prediction_id: str) -> dict[str, Any]:
+    """Poll (with backoff) until the prediction ends, a webhook says so, or the deadline passes."""
+    deps = current()
+    deadline = time.monotonic() + deps.deadline_seconds
+    delay = deps.poll_interval
+    last_status = ""
+    # A CancelledError here means this process is stopping: the prediction is left running
+    # upstream, and the workflow re-attaches to it after the restart.
+    while time.monotonic() < deadline:
+        generation = await records.load(uuid.UUID(generation_id))
+        if generation.status is GenerationStatus.CANCELED:
+            await deps.provider.cancel(prediction_id)
+            return {"status": "canceled"}
+        state = _from_webhook(generation) or await _poll(prediction_id)
+        if state is not None and state.terminal:
+            return _outcome(state)
+        if state is not None and state.status != last_status:
+            last_status = state.status
+            await _progress(generation, state)
+        await asyncio.sleep(delay)
+        delay = min(delay * 1.5, 5.0)
+    await deps.provider.cancel(prediction_id)
+    return {
+        "status": "failed",
+        "error": "The generation took too long and was stopped.",
+        "code": "TIMEOUT",
+    }
+
+
+async def _poll(prediction_id: str) -> PredictionState | None:
+    """One look at the prediction, bounded in time (the client itself retries 5xx for long)."""
+    try:
+        return await asyncio.wait_for(current().provider.get(prediction_id), POLL_TIMEOUT_SECONDS)
+    except (ProviderUnavailable, TimeoutError) as problem:
+        log.warning("poll failed; will retry", prediction_id=prediction_id, reason=str(problem))
+        return None
+
+
+def _from_webhook(generation: Generation) -> PredictionState | None:
+    hooked = (generation.output or {}).get("webhook")
+    if not hooked:
+        return None
+    return PredictionState(
+        id=hooked["id"],
+        status=hooked["status"],
+        outputs=list(hooked.get("outputs", [])),
+        predict_seconds=hooked.get("predict_seconds"),
+        error=hooked.get("error"),
+    )
+
+
+def _outcome(state: PredictionState) -> dict[str, Any]:
+    return {
+        "status": state.status,
+        "outputs": state.outputs,
+        "predict_seconds": state.predict_seconds,
+        "error": state.error,
+    }
+
+
+async def _progress(generation: Generation, state: PredictionState) -> None:
+    status = (
+        GenerationStatus.PROCESSING if state.status == "processing" else GenerationStatus.STARTING
+    )
+    started = generation.started_at or (utcnow() if status is GenerationStatus.PROCESSING else None)
+    await records.update(
+        generation.id,
+        "generation.progress",
+        {"progress": state.progress},
+        status=status,
+        started_at=started,
+    )
+
+
+@DBOS.step(
+    name="collect",
+    retries_allowed=True,
+    max_attempts=5,
+    interval_seconds=2.0,
+    backoff_rate=2.0,
+    should_retry=lambda error: isinstance(error, ProviderUnavailable),
+)
+async def collect_step(generation_id: str, outcome: dict[str, Any]) -> str:
+    from app.engine.collect import collect
+
+    return await collect(uuid.UUID(generation_id), outcome)

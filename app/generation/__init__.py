@@ -1,0 +1,1 @@
+"""Generation: the provider port (Replicate, local), the model catalog and pricing."""

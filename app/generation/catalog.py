@@ -1,0 +1,117 @@
+"""The versioned model catalog shipped with adstudio: kinds, prices and input mappings."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from app.errors import BadUserInputError
+from app.models.enums import BillingBasis, GenerationKind
+
+
+@dataclass(frozen=True, slots=True)
+class GenericParams:
+    """What a caller asks for, in adstudio's words; each model maps them to its own inputs."""
+
+    prompt: str | None = None
+    reference_image: str | None = None
+    aspect_ratio: str | None = None
+    duration: float | None = None
+    seed: int | None = None
+    fps: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GenericParams:
+        return cls(**{k: data[k] for k in cls.__slots__ if k in data})
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    id: str
+    provider: str
+    kind: GenerationKind
+    billing: BillingBasis
+    price: Decimal
+    params: dict[str, str]
+    defaults: dict[str, Any] = field(default_factory=dict)
+    hardware: str | None = None
+    hardware_rate: Decimal | None = None
+    expected_seconds: Decimal | None = None
+    aspect_ratios: tuple[str, ...] = ()
+    durations: tuple[int, ...] = ()
+    max_duration: int | None = None
+    requires_reference: bool = False
+    checked_at: str = ""
+
+    def provider_input(self, params: GenericParams) -> dict[str, Any]:
+        """The model's own input names and values, defaults first."""
+        inputs = dict(self.defaults)
+        for generic, value in params.as_dict().items():
+            name = self.params.get(generic)
+            if name is None:
+                continue
+            if name.endswith("[]"):
+                inputs[name[:-2]] = [value]
+            else:
+                inputs[name] = int(value) if generic == "duration" and self.durations else value
+        return inputs
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    version: str
+    currency: str
+    models: dict[str, ModelSpec]
+    defaults: dict[str, dict[str, str]]
+
+    def get(self, model_id: str) -> ModelSpec:
+        spec = self.models.get(model_id)
+        if spec is None:
+            raise BadUserInputError(
+                f"Unknown model {model_id!r}.", fields={"model": "is not in the catalog"}
+            )
+        return spec
+
+    def default_for(self, provider: str, kind: GenerationKind) -> ModelSpec:
+        return self.models[self.defaults[provider][kind.value]]
+
+    def of_kind(self, kind: GenerationKind | None) -> list[ModelSpec]:
+        return [m for m in self.models.values() if kind is None or m.kind is kind]
+
+
+@lru_cache(maxsize=1)
+def load_catalog() -> Catalog:
+    raw = json.loads(resources.files("app.generation").joinpath("catalog.json").read_text())
+    rates = {name: Decimal(rate) for name, rate in raw["hardware_usd_per_second"].items()}
+    models = {entry["id"]: _spec(entry, rates) for entry in raw["models"]}
+    return Catalog(raw["version"], raw["currency"], models, raw["defaults"])
+
+
+def _spec(entry: dict[str, Any], rates: dict[str, Decimal]) -> ModelSpec:
+    hardware = entry.get("hardware")
+    return ModelSpec(
+        id=entry["id"],
+        provider=entry["provider"],
+        kind=GenerationKind(entry["kind"]),
+        billing=BillingBasis(entry["billing"]),
+        price=Decimal(entry.get("price", "0")),
+        params=entry["params"],
+        defaults=entry.get("defaults", {}),
+        hardware=hardware,
+        hardware_rate=rates[hardware] if hardware else None,
+        expected_seconds=Decimal(entry["expected_seconds"])
+        if "expected_seconds" in entry
+        else None,
+        aspect_ratios=tuple(entry.get("aspect_ratios", ())),
+        durations=tuple(entry.get("durations", ())),
+        max_duration=entry.get("max_duration"),
+        requires_reference=entry.get("requires_reference", False),
+        checked_at=entry.get("checked_at", ""),
+    )

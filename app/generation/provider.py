@@ -1,0 +1,56 @@
+"""The Provider port: submit a prediction, look at it, cancel it, download its outputs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from app.errors import ProviderError
+
+TERMINAL = frozenset({"succeeded", "failed", "canceled"})
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionRequest:
+    model: str
+    input: dict[str, Any]
+    kind: str
+    webhook_url: str | None = None
+    seed_key: str = ""  # a stable key (the generation id) for deterministic providers
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionState:
+    id: str
+    status: str  # starting | processing | succeeded | failed | canceled
+    outputs: list[str] = field(default_factory=list)
+    predict_seconds: float | None = None
+    error: str | None = None
+    progress: float | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+
+class ProviderUnavailable(ProviderError):
+    """A transient failure (throttled, 5xx, network): worth retrying."""
+
+
+class ProviderRejected(ProviderError):
+    """The provider refused the request (bad input, unknown model): retrying will not help."""
+
+
+class Provider(Protocol):
+    name: str
+
+    async def submit(self, request: PredictionRequest) -> PredictionState: ...
+
+    async def get(self, prediction_id: str) -> PredictionState: ...
+
+    async def cancel(self, prediction_id: str) -> None: ...
+
+    def download(self, url: str) -> AsyncIterator[bytes]:
+        """The bytes of one output, in chunks."""
+        ...

@@ -1,0 +1,93 @@
+"""kill -9 in the middle of a generation: after a restart it completes, paid for once."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fake_replicate import FakeReplicate, running_fake
+from tests.processes import TIMEOUT, free_port, run_cli, server_process
+
+REGISTER = "mutation($i: RegisterInput!) { register(input: $i) { accessToken user { memberships { workspace { id } } } } }"
+GENERATE = "mutation($i: GenerateImageInput!) { generateImage(input: $i) { generation { id } } }"
+READ = "query($id: ID!) { generation(id: $id) { status predictionId outputAsset { status } } }"
+
+
+def _gql(base: str, query: str, variables: dict[str, Any], token: str | None = None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = httpx.post(
+        f"{base}/graphql",
+        json={"query": query, "variables": variables},
+        headers=headers,
+        timeout=10,
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def _until(check: Any, what: str, timeout: float = TIMEOUT) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def fake() -> Any:
+    with running_fake() as server:
+        yield server
+
+
+def test_a_killed_engine_resumes_and_pays_once(
+    tmp_path: Path, fake: FakeReplicate, database_url: str
+) -> None:
+    env = {
+        "ADSTUDIO_DATABASE_URL": database_url,
+        "ADSTUDIO_REPLICATE_API_TOKEN": fake.token,
+        "ADSTUDIO_REPLICATE_BASE_URL": fake.base,
+        "ADSTUDIO_GENERATION_POLL_SECONDS": "0.05",
+        "ADSTUDIO_SECRET_KEY": "crash-test-secret-" + "s" * 32,
+    }
+    assert run_cli(tmp_path, "migrate", **env).returncode == 0
+    fake.mode = "hold"
+    port = free_port()
+    with server_process(tmp_path, port, **env) as (base, process):
+        data = _gql(
+            base,
+            REGISTER,
+            {"i": {"email": "k@example.com", "password": "long password", "name": "K"}},
+        )
+        token = data["register"]["accessToken"]
+        workspace = data["register"]["user"]["memberships"][0]["workspace"]["id"]
+        generation = _gql(base, GENERATE, {"i": {"workspaceId": workspace, "prompt": "x"}}, token)
+        generation_id = generation["generateImage"]["generation"]["id"]
+        _until(
+            lambda: _gql(base, READ, {"id": generation_id}, token)["generation"]["predictionId"],
+            "the prediction to be created",
+        )
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=TIMEOUT)
+    assert sum(fake.creations.values()) == 1
+    fake.release_all()
+    with server_process(tmp_path, port, **env) as (base, _):
+        done = _until(
+            lambda: (
+                (g := _gql(base, READ, {"id": generation_id}, token)["generation"])["status"]
+                in {"SUCCEEDED", "FAILED"}
+                and g
+            ),
+            "the generation to finish after the restart",
+            timeout=60,
+        )
+    assert done["status"] == "SUCCEEDED", done
+    assert done["outputAsset"]["status"] == "READY"
+    assert sum(fake.creations.values()) == 1
