@@ -234,3 +234,42 @@ class TestWebhooks:
         assert first.json() == {"message": "ok"}
         assert replay.status_code == 200
         assert replay.json() == {"message": "already processed"}
+
+
+class TestConcurrency:
+    async def test_one_workspace_waits_its_turn_while_another_runs(
+        self, database_url: str, tmp_path: Path, fake: FakeReplicate
+    ) -> None:
+        settings = make_settings(
+            database_url,
+            tmp_path,
+            engine_enabled=True,
+            generation_poll_seconds=0.05,
+            replicate_api_token=SecretStr(fake.token),
+            replicate_base_url=fake.base,
+            workspace_concurrency=1,
+        )
+        fake.mode = "hold"
+        async with app_client(settings) as http:
+            busy, other = await register(http, "Busy"), await register(http, "Other")
+            first = await generate(
+                busy.gql, "image", {"workspaceId": busy.workspace_id, "prompt": "1"}
+            )
+            second = await generate(
+                busy.gql, "image", {"workspaceId": busy.workspace_id, "prompt": "2"}
+            )
+            elsewhere = await generate(
+                other.gql, "image", {"workspaceId": other.workspace_id, "prompt": "3"}
+            )
+            await _prediction_id(other.gql, elsewhere["id"])
+            await asyncio.sleep(1.5)
+            started = [
+                (await busy.gql(GENERATION, {"id": g["id"]})).ok()["generation"]["predictionId"]
+                for g in (first, second)
+            ]
+            assert sum(1 for p in started if p) == 1  # one at a time in the busy workspace
+            assert sum(fake.creations.values()) == 2
+            fake.release_all()
+            for generation in (first, second):
+                assert (await wait_final(busy.gql, generation["id"]))["status"] == "SUCCEEDED"
+            assert sum(fake.creations.values()) == 3
