@@ -14,7 +14,17 @@ from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
 from app.auth.actor import Actor
-from app.models import ApiKey, Asset, Campaign, Client, Generation, Membership, User, Workspace
+from app.models import (
+    ApiKey,
+    Asset,
+    Campaign,
+    Client,
+    Generation,
+    Job,
+    Membership,
+    User,
+    Workspace,
+)
 from app.pagination import Page, count_statement, make_page, page_statement
 from app.services import stats
 from app.services.access import visible, visible_users
@@ -36,6 +46,7 @@ class Loaders:
         self.membership = self._node_loader(Membership)
         self.asset = self._node_loader(Asset)
         self.generation = self._node_loader(Generation)
+        self.job = self._node_loader(Job)
         self.user: DataLoader[uuid.UUID, User | None] = DataLoader(load_fn=self._load_users)
         self.api_key: DataLoader[uuid.UUID, ApiKey | None] = DataLoader(load_fn=self._load_api_keys)
         self.page: DataLoader[PageKey, Page[Any]] = DataLoader(load_fn=self._load_pages)

@@ -102,6 +102,23 @@ class Engine:
     async def cancel_generation(self, generation_id: uuid.UUID) -> None:
         await DBOS.cancel_workflow_async(workflow_id(generation_id))
 
+    async def start_job(
+        self,
+        job_id: uuid.UUID,
+        workspace_id: uuid.UUID,
+        phase: str,
+        workflow_id: str,
+        *args: object,
+    ) -> None:
+        """Run one phase of a job (storyboard, render, scene) under a stable workflow id."""
+        from app.engine.job_flow import PHASES
+
+        with SetWorkflowID(workflow_id), SetEnqueueOptions(queue_partition_key=workspace_id.hex):
+            await self._queue.enqueue_async(PHASES[phase], job_id.hex, *args)
+
+    async def cancel_workflow(self, workflow_id: str) -> None:
+        await DBOS.cancel_workflow_async(workflow_id)
+
     async def requeue_waiting(self) -> None:
         """Generations committed but never enqueued (a crash between the two) get their turn."""
         async with self.runtime.read_sessionmaker() as session:

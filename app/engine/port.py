@@ -15,3 +15,14 @@ class WorkEngine(Protocol):
     ) -> None: ...
 
     async def cancel_generation(self, generation_id: uuid.UUID) -> None: ...
+
+    async def start_job(
+        self,
+        job_id: uuid.UUID,
+        workspace_id: uuid.UUID,
+        phase: str,
+        workflow_id: str,
+        *args: object,
+    ) -> None: ...
+
+    async def cancel_workflow(self, workflow_id: str) -> None: ...

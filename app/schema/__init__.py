@@ -27,6 +27,7 @@ from app.resolvers.campaigns import CampaignMutation
 from app.resolvers.clients import ClientMutation
 from app.resolvers.generations import GenerationMutation, GenerationQuery
 from app.resolvers.health import HealthQuery
+from app.resolvers.jobs import JobMutation, JobQuery
 from app.resolvers.node import NodeQuery
 from app.resolvers.workspaces import WorkspaceMutation
 from app.schema.context import Context
@@ -38,10 +39,11 @@ from app.schema.types.asset import ASSET_TYPES
 from app.schema.types.campaign import CampaignType
 from app.schema.types.client import ClientType
 from app.schema.types.generation import GenerationType
+from app.schema.types.job import JobType, SceneType
 from app.schema.types.member import MembershipType, UserType
 from app.schema.types.workspace import WorkspaceType
 
-Query = merge_types("Query", (NodeQuery, AccountQuery, GenerationQuery, HealthQuery))
+Query = merge_types("Query", (NodeQuery, AccountQuery, GenerationQuery, JobQuery, HealthQuery))
 Mutation = merge_types(
     "Mutation",
     (
@@ -51,11 +53,14 @@ Mutation = merge_types(
         CampaignMutation,
         AssetMutation,
         GenerationMutation,
+        JobMutation,
     ),
 )
 NODE_IMPLEMENTATIONS = [
     *ASSET_TYPES,
     GenerationType,
+    JobType,
+    SceneType,
     WorkspaceType,
     ClientType,
     CampaignType,

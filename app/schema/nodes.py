@@ -15,6 +15,7 @@ from app.schema.types.campaign import CampaignType
 from app.schema.types.client import ClientType
 from app.schema.types.common import Node
 from app.schema.types.generation import GenerationType
+from app.schema.types.job import JobType
 from app.schema.types.member import MembershipType, UserType
 from app.schema.types.workspace import WorkspaceType
 
@@ -29,6 +30,7 @@ NODE_TYPES: dict[str, tuple[Fetch, Callable[[Any], Node]]] = {
     "ApiKey": (lambda loaders, pk: loaders.api_key.load(pk), ApiKeyType.from_model),
     "Asset": (lambda loaders, pk: loaders.asset.load(pk), asset_from_model),
     "Generation": (lambda loaders, pk: loaders.generation.load(pk), GenerationType.from_model),
+    "Job": (lambda loaders, pk: loaders.job.load(pk), JobType.from_model),
 }
 
 

@@ -1,0 +1,130 @@
+"""The composition step: the scene clips and the music made into the job's final MP4."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import sqlalchemy as sa
+from dbos import DBOS
+from sqlmodel import col
+
+from app.engine import job_steps
+from app.engine.deps import current
+from app.media.compose import Clip, compose, output_size
+from app.media.rules import Declared
+from app.models import Asset, CostEntry
+from app.models.base import utcnow
+from app.models.enums import AssetKind, AssetSource, CostKind, JobStatus
+from app.services.assets import NewAsset
+from app.services.ingest import ingest
+from app.services.jobs.records import job_event
+from app.services.jobs.service import scenes_of
+from app.services.placement import Placement
+
+OVERRUN = Decimal("1.2")
+
+
+@DBOS.step(name="job_compose", retries_allowed=True, max_attempts=2)
+async def compose_step(job_id: str) -> str:
+    runtime = current().runtime
+    workdir = runtime.storage.spool_dir() / f"compose-{job_id}-{uuid.uuid4().hex[:8]}"
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        async with runtime.sessionmaker() as session:
+            job = await job_steps.locked_job(session, job_id)
+            if job is None:
+                return "stopped"
+            scenes = await scenes_of(session, job.id)
+            clips = [
+                Clip(
+                    await _local(session, s.video_asset_id, workdir),
+                    s.duration_seconds,
+                    s.transition.value,
+                )
+                for s in scenes
+            ]
+            music = (
+                await _local(session, job.music_asset_id, workdir) if job.music_asset_id else None
+            )
+            size = output_size(job.aspect_ratio.value, job.resolution)
+        target = workdir / "final.mp4"
+        await asyncio.to_thread(compose, clips, music, target, size)
+        return await _finish(job_id, target)
+    finally:
+        await asyncio.to_thread(_remove, workdir)
+
+
+async def _local(session: object, asset_id: uuid.UUID | None, workdir: Path) -> Path:
+    asset = await session.get(Asset, asset_id) if asset_id else None  # type: ignore[attr-defined]
+    if asset is None or asset.storage_key is None:
+        raise RuntimeError("a scene has no rendered video")
+    path = workdir / f"{asset.id.hex}.{asset.format or 'bin'}"
+    with path.open("wb") as handle:
+        async for chunk in current().runtime.storage.read(asset.storage_key):
+            await asyncio.to_thread(handle.write, chunk)
+    return path
+
+
+async def _finish(job_id: str, target: Path) -> str:
+    runtime = current().runtime
+    async with runtime.sessionmaker() as session, session.begin():
+        job = await job_steps.locked_job(session, job_id)
+        if job is None:
+            return "stopped"
+        new = NewAsset(
+            Placement(job.workspace_id, job.client_id, job.campaign_id),
+            f"{job.product[:60]}-ad.mp4",
+            ["ad"],
+            AssetSource.GENERATED,
+        )
+
+        async def chunks() -> AsyncIterator[bytes]:
+            with target.open("rb") as handle:
+                while block := await asyncio.to_thread(handle.read, 1024 * 1024):
+                    yield block
+
+        asset = await ingest(
+            session,
+            runtime.storage,
+            runtime.caps,
+            actor_id=job.created_by_id,
+            new=new,
+            declared=Declared("final.mp4", AssetKind.VIDEO),
+            chunks=chunks(),
+        )
+        spent = await session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(col(CostEntry.amount)), 0)).where(
+                col(CostEntry.job_id) == job.id, col(CostEntry.kind) == CostKind.ACTUAL
+            )
+        )
+        job.actual_cost = Decimal(str(spent or 0))
+        job.final_video_asset_id, job.completed_at = asset.id, utcnow()
+        await job_steps.move(
+            session,
+            job,
+            JobStatus.COMPLETED,
+            "completed",
+            "The ad is ready.",
+            "job.completed",
+            {"assetId": asset.id.hex, "actualCost": str(job.actual_cost)},
+            percent=100.0,
+        )
+        estimate = job.estimated_cost or Decimal(0)
+        if estimate and job.actual_cost > estimate * OVERRUN:
+            await job_event(
+                session,
+                job,
+                "job.cost_overrun",
+                {"estimate": str(estimate), "actual": str(job.actual_cost)},
+            )
+    return "completed"
+
+
+def _remove(path: Path) -> None:
+    for child in path.glob("*"):
+        child.unlink(missing_ok=True)
+    path.rmdir()

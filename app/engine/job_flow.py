@@ -1,0 +1,192 @@
+"""Job workflows: storyboard (plan + one image per scene), render (scene videos + music +
+composition), and a single scene's refresh. Each stage's generations run in parallel as the
+same submit/wait/collect steps as any generation, so a crash re-attaches instead of re-paying."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from dbos import DBOS
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.engine import job_steps
+from app.engine.deps import current
+from app.engine.generation_flow import run_prediction
+from app.models import Job
+from app.models.enums import JobStatus, SceneStatus
+from app.services.jobs.service import scenes_of
+
+
+@DBOS.workflow(name="job_storyboard")
+async def job_storyboard_workflow(job_id: str, feedback: str) -> str:
+    with current().running():
+        if not await plan_step(job_id, feedback):
+            return "stopped"
+        images = await ensure_step(job_id, "image", "")
+        await asyncio.gather(*(run_prediction(g) for g in images.values()))
+        return await storyboard_done_step(job_id, images)
+
+
+@DBOS.workflow(name="job_render")
+async def job_render_workflow(job_id: str) -> str:
+    with current().running():
+        videos = await ensure_step(job_id, "video", "")
+        music = await ensure_step(job_id, "music", "")
+        await asyncio.gather(*(run_prediction(g) for g in [*videos.values(), *music.values()]))
+        if not await videos_done_step(job_id, videos, music):
+            return "failed"
+        from app.engine.job_compose import compose_step
+
+        return await compose_step(job_id)
+
+
+@DBOS.workflow(name="job_scene")
+async def job_scene_workflow(job_id: str, scene_id: str, recompose: bool) -> str:
+    with current().running():
+        image = await ensure_step(job_id, "image", scene_id)
+        await asyncio.gather(*(run_prediction(g) for g in image.values()))
+        if not recompose:
+            return await storyboard_done_step(job_id, image)
+        if not await scene_image_step(job_id, image):
+            return "failed"
+        video = await ensure_step(job_id, "video", scene_id)
+        await asyncio.gather(*(run_prediction(g) for g in video.values()))
+        if not await videos_done_step(job_id, video, {}):
+            return "failed"
+        from app.engine.job_compose import compose_step
+
+        return await compose_step(job_id)
+
+
+@DBOS.step(name="job_plan")
+async def plan_step(job_id: str, feedback: str) -> bool:
+    async with current().runtime.sessionmaker() as session, session.begin():
+        job = await job_steps.locked_job(session, job_id)
+        if job is None:
+            return False
+        if not await scenes_of(session, job.id) or feedback:
+            await job_steps.plan_scenes(session, job, feedback or None)
+        count = len(await scenes_of(session, job.id))
+        await job_steps.move(
+            session,
+            job,
+            JobStatus.STORYBOARD_PROCESSING,
+            "storyboard",
+            f"Planned {count} scenes; drawing their images.",
+            "job.storyboard_planned",
+            {"scenes": count},
+            step=1,
+        )
+        return True
+
+
+@DBOS.step(name="job_generations")
+async def ensure_step(job_id: str, kind: str, scene_id: str) -> dict[str, str]:
+    """Create (once) the generations of a stage: {scene id or "music": generation id}."""
+    async with current().runtime.sessionmaker() as session, session.begin():
+        job = await job_steps.locked_job(session, job_id)
+        if job is None:
+            return {}
+        if kind == "music":
+            generation = await job_steps.ensure_generation(session, job, None, "music", 0)
+            return {"music": generation.hex} if generation else {}
+        scenes = await scenes_of(session, job.id)
+        chosen = [s for s in scenes if not scene_id or s.id.hex == scene_id]
+        result = {}
+        for scene in chosen:
+            round_ = job.refinement_count
+            generation = await job_steps.ensure_generation(session, job, scene, kind, round_)
+            if generation is not None:
+                result[scene.id.hex] = generation.hex
+                scene.status = (
+                    SceneStatus.IMAGE_PROCESSING
+                    if kind == "image"
+                    else SceneStatus.VIDEO_PROCESSING
+                )
+        return result
+
+
+@DBOS.step(name="job_storyboard_done")
+async def storyboard_done_step(job_id: str, images: dict[str, str]) -> str:
+    async with current().runtime.sessionmaker() as session, session.begin():
+        job = await job_steps.locked_job(session, job_id)
+        if job is None:
+            return "stopped"
+        missing = await job_steps.attach(session, job, images, "image")
+        scenes = await scenes_of(session, job.id)
+        if missing or any(s.image_asset_id is None for s in scenes):
+            await _fail(session, job, f"{len(missing) or 'Some'} scene image(s) could not be made.")
+            return "failed"
+        await job_steps.move(
+            session,
+            job,
+            JobStatus.STORYBOARD_READY,
+            "review",
+            "Storyboard ready for review.",
+            "job.storyboard_ready",
+            step=len(scenes) + 1,
+        )
+        return "ready"
+
+
+@DBOS.step(name="job_scene_image")
+async def scene_image_step(job_id: str, image: dict[str, str]) -> bool:
+    async with current().runtime.sessionmaker() as session, session.begin():
+        job = await job_steps.locked_job(session, job_id)
+        if job is None:
+            return False
+        if await job_steps.attach(session, job, image, "image"):
+            await _fail(session, job, "The scene image could not be made.")
+            return False
+        return True
+
+
+@DBOS.step(name="job_videos_done")
+async def videos_done_step(job_id: str, videos: dict[str, str], music: dict[str, str]) -> bool:
+    from app.models import Generation
+    from app.models.enums import GenerationStatus
+
+    async with current().runtime.sessionmaker() as session, session.begin():
+        job = await job_steps.locked_job(session, job_id)
+        if job is None:
+            return False
+        missing = await job_steps.attach(session, job, videos, "video")
+        if music:
+            track = await session.get(Generation, uuid.UUID(music["music"]))
+            if track is None or track.status is not GenerationStatus.SUCCEEDED:
+                missing.append("music")
+            else:
+                job.music_asset_id = track.output_asset_id
+        if missing:
+            await _fail(session, job, f"{len(missing)} part(s) could not be rendered.")
+            return False
+        await job_steps.move(
+            session,
+            job,
+            JobStatus.VIDEO_PROCESSING,
+            "composing",
+            "Composing the final video.",
+            "job.composing",
+        )
+        return True
+
+
+async def _fail(session: AsyncSession, job: Job, message: str) -> None:
+    job.error_code, job.error_message = "PROVIDER_ERROR", message
+    await job_steps.move(
+        session,
+        job,
+        JobStatus.FAILED,
+        "failed",
+        message,
+        "job.failed",
+        {"error": message},
+    )
+
+
+PHASES = {
+    "storyboard": job_storyboard_workflow,
+    "render": job_render_workflow,
+    "scene": job_scene_workflow,
+}

@@ -1,0 +1,182 @@
+"""Job steps that touch only our tables: planning scenes, creating the job's generations,
+attaching their outputs to scenes, and moving the job between stages."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.engine.deps import current
+from app.generation.catalog import GenericParams
+from app.generation.pricing import estimate
+from app.models import Client, Generation, Job, Scene
+from app.models.enums import GenerationKind, GenerationStatus, JobStatus, SceneStatus
+from app.services.jobs.brief import Brief
+from app.services.jobs.records import job_event, progress
+from app.services.jobs.service import FINAL as JOB_FINAL
+from app.services.jobs.storyboard import plan
+
+KINDS = {
+    "image": GenerationKind.IMAGE,
+    "video": GenerationKind.VIDEO,
+    "music": GenerationKind.AUDIO,
+}
+DONE = frozenset({GenerationStatus.SUCCEEDED})
+OVER = frozenset({GenerationStatus.FAILED, GenerationStatus.CANCELED})
+
+
+async def plan_scenes(session: AsyncSession, job: Job, feedback: str | None) -> None:
+    """Replace the job's scenes with a fresh plan (the first time, or after a rejection)."""
+    client = await session.get(Client, job.client_id)
+    brief = Brief(
+        job.client_id,
+        job.campaign_id,
+        job.product,
+        job.target_audience,
+        job.key_message,
+        job.call_to_action,
+        job.style,
+        job.tone,
+        tuple(job.visual_elements),
+        job.music_style,
+        job.duration_seconds,
+        job.aspect_ratio,
+        job.resolution,
+        job.scene_count,
+    )
+    await session.execute(sa.delete(Scene).where(col(Scene.job_id) == job.id))
+    for planned in plan(brief, client.brand_guidelines if client else None, feedback):
+        session.add(
+            Scene(
+                job_id=job.id,
+                number=planned.number,
+                description=planned.description,
+                script=planned.script,
+                image_prompt=planned.image_prompt,
+                duration_seconds=planned.duration,
+                shot_type=planned.shot_type,
+                transition=planned.transition,
+            )
+        )
+    await session.flush()
+
+
+async def ensure_generation(
+    session: AsyncSession, job: Job, scene: Scene | None, kind: str, round_: int
+) -> uuid.UUID | None:
+    """The job's generation for this scene and kind in this round: the finished or running one,
+    else a new one (a failed one is replaced, which is what a retry pays for)."""
+    base = f"job-{job.id.hex[:16]}-{scene.id.hex[:16] if scene else 'music'}-{kind}-r{round_}"
+    rows = list(
+        (
+            await session.execute(
+                sa.select(Generation)
+                .where(
+                    col(Generation.workspace_id) == job.workspace_id,
+                    col(Generation.idempotency_key).like(f"{base}%"),
+                )
+                .order_by(col(Generation.created_at))
+            )
+        ).scalars()
+    )
+    for row in rows:
+        if row.status not in OVER:
+            return row.id
+    spec = current().catalog.get(job.model_preferences[kind])
+    params, reference = _params(job, scene, kind)
+    generation = Generation(
+        workspace_id=job.workspace_id,
+        client_id=job.client_id,
+        campaign_id=job.campaign_id,
+        job_id=job.id,
+        scene_id=scene.id if scene else None,
+        created_by_id=job.created_by_id,
+        kind=KINDS[kind],
+        model=spec.id,
+        provider=spec.provider,
+        input={
+            "params": params.as_dict(),
+            **({"reference_asset_id": reference.hex} if reference else {}),
+        },
+        idempotency_key=f"{base}-a{len(rows)}",
+        estimated_cost=estimate(spec, params).amount,
+        workflow_id=job.workflow_id,
+    )
+    session.add(generation)
+    await session.flush()
+    return generation.id
+
+
+def _params(job: Job, scene: Scene | None, kind: str) -> tuple[GenericParams, uuid.UUID | None]:
+    if kind == "image" and scene is not None:
+        return GenericParams(prompt=scene.image_prompt, aspect_ratio=job.aspect_ratio.value), None
+    if kind == "video" and scene is not None:
+        prompt = f"{scene.description} {job.style} style, {scene.shot_type.value} shot"
+        return (
+            GenericParams(
+                prompt=prompt, aspect_ratio=job.aspect_ratio.value, duration=scene.duration_seconds
+            ),
+            scene.image_asset_id,
+        )
+    mood = ", ".join(filter(None, [job.music_style or job.style, job.tone and f"{job.tone} mood"]))
+    prompt = f"{mood} music for an ad about {job.product}, instrumental"
+    return GenericParams(prompt=prompt, duration=float(job.duration_seconds)), None
+
+
+async def attach(
+    session: AsyncSession, job: Job, generation_ids: dict[str, str], kind: str
+) -> list[str]:
+    """Put finished outputs on their scenes; return the scenes whose generation did not finish."""
+    missing = []
+    for scene_hex, generation_hex in generation_ids.items():
+        scene = await session.get(Scene, uuid.UUID(scene_hex))
+        generation = await session.get(Generation, uuid.UUID(generation_hex))
+        if scene is None or generation is None:
+            continue
+        if generation.status in DONE and generation.output_asset_id:
+            if kind == "image":
+                scene.image_asset_id, scene.status = (
+                    generation.output_asset_id,
+                    SceneStatus.IMAGE_READY,
+                )
+            else:
+                scene.video_asset_id, scene.status = (
+                    generation.output_asset_id,
+                    SceneStatus.VIDEO_READY,
+                )
+            scene.error_message = None
+        else:
+            scene.status, scene.error_message = (
+                SceneStatus.FAILED,
+                (generation.error_message or "failed")[:500],
+            )
+            missing.append(scene_hex)
+    await session.flush()
+    return missing
+
+
+async def locked_job(session: AsyncSession, job_id: str) -> Job | None:
+    """The job, locked; None when it has ended (cancelled, failed) and must not move on."""
+    job = await session.get(Job, uuid.UUID(job_id), with_for_update=True)
+    if job is None or (job.status in JOB_FINAL and job.status is not JobStatus.COMPLETED):
+        return None
+    return job
+
+
+async def move(
+    session: AsyncSession,
+    job: Job,
+    status: JobStatus,
+    stage: str,
+    message: str,
+    event: str,
+    payload: dict[str, Any] | None = None,
+    **step: Any,
+) -> None:
+    job.status = status
+    progress(job, stage, message, **step)
+    await job_event(session, job, event, payload)

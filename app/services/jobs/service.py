@@ -1,0 +1,242 @@
+"""Job rules: creating (priced, budgeted, idempotent), approving, cancelling, retrying."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.auth.actor import Actor
+from app.errors import BadUserInputError, BudgetExceededError, ConflictError
+from app.generation.catalog import Catalog
+from app.models import Campaign, Client, CostEntry, Generation, Job, Scene
+from app.models.enums import (
+    BillingBasis,
+    CampaignStatus,
+    CostKind,
+    GenerationStatus,
+    JobStatus,
+    Role,
+)
+from app.services.access import get_visible
+from app.services.jobs.brief import Brief
+from app.services.jobs.estimate import JobEstimate, estimate_job, job_models
+from app.services.jobs.records import job_event, progress
+
+FINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+MAX_REFINEMENTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    job: Job
+    estimate: JobEstimate
+    new: bool
+
+
+async def create_job(
+    session: AsyncSession,
+    actor: Actor,
+    catalog: Catalog,
+    provider: str,
+    brief: Brief,
+    *,
+    idempotency_key: str | None,
+    now: datetime,
+) -> Created:
+    client = await get_visible(session, actor, Client, brief.client_id, what="Client")
+    actor.require(client.workspace_id, Role.EDITOR)
+    campaign = await _campaign(session, actor, brief, client)
+    estimate = estimate_job(brief.check(), catalog, provider, now)
+    existing = await _by_key(session, client.workspace_id, idempotency_key)
+    if existing is not None:
+        return Created(existing, estimate, False)
+    if campaign is not None:
+        await check_budget(session, campaign, estimate.total)
+    job = _new_job(actor, client, campaign, brief, catalog, provider, estimate, idempotency_key)
+    session.add(job)
+    await session.flush()
+    for line in estimate.lines:
+        session.add(
+            CostEntry(
+                workspace_id=job.workspace_id,
+                client_id=job.client_id,
+                campaign_id=job.campaign_id,
+                job_id=job.id,
+                kind=CostKind.ESTIMATE,
+                basis=_basis(catalog, line.model),
+                stage=line.stage,
+                model=line.model,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                amount=line.cost,
+            )
+        )
+    progress(
+        job, "queued", "Waiting for the storyboard to start.", step=0, steps=brief.scenes * 2 + 3
+    )
+    await job_event(session, job, "job.created", {"estimate": str(estimate.total)})
+    await session.flush()
+    return Created(job, estimate, True)
+
+
+def _basis(catalog: Catalog, model_id: str) -> BillingBasis:
+    return catalog.get(model_id).billing
+
+
+def _new_job(
+    actor: Actor,
+    client: Client,
+    campaign: Campaign | None,
+    brief: Brief,
+    catalog: Catalog,
+    provider: str,
+    estimate: JobEstimate,
+    key: str | None,
+) -> Job:
+    models = {k: v.id for k, v in job_models(brief, catalog, provider).items()}
+    return Job(
+        workspace_id=client.workspace_id,
+        client_id=client.id,
+        campaign_id=campaign.id if campaign else None,
+        created_by_id=actor.user_id,
+        product=brief.product.strip(),
+        target_audience=brief.target_audience.strip(),
+        key_message=brief.key_message.strip(),
+        call_to_action=brief.call_to_action.strip(),
+        style=brief.style.strip(),
+        tone=brief.tone,
+        visual_elements=list(brief.visual_elements),
+        music_style=brief.music_style,
+        duration_seconds=brief.duration,
+        aspect_ratio=brief.aspect_ratio,
+        resolution=brief.resolution,
+        model_preferences=models,
+        scene_count=brief.scene_count,
+        estimated_cost=estimate.total,
+        idempotency_key=key,
+    )
+
+
+async def _campaign(
+    session: AsyncSession, actor: Actor, brief: Brief, client: Client
+) -> Campaign | None:
+    if brief.campaign_id is None:
+        return None
+    campaign = await get_visible(session, actor, Campaign, brief.campaign_id, what="Campaign")
+    if campaign.client_id != client.id:
+        raise BadUserInputError(
+            "The campaign belongs to another client.", fields={"campaignId": "is not this client's"}
+        )
+    if campaign.status is CampaignStatus.ARCHIVED:
+        raise ConflictError("An archived campaign takes no new work.")
+    return campaign
+
+
+async def _by_key(session: AsyncSession, workspace_id: uuid.UUID, key: str | None) -> Job | None:
+    if not key:
+        return None
+    statement = sa.select(Job).where(
+        col(Job.workspace_id) == workspace_id, col(Job.idempotency_key) == key
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def check_budget(
+    session: AsyncSession,
+    campaign: Campaign,
+    amount: Decimal,
+    *,
+    excluding: uuid.UUID | None = None,
+) -> None:
+    """Refuse work whose estimate exceeds what remains of the campaign's budget."""
+    if campaign.budget is None:
+        return
+    spent = await session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(col(CostEntry.amount)), 0)).where(
+            col(CostEntry.campaign_id) == campaign.id, col(CostEntry.kind) == CostKind.ACTUAL
+        )
+    )
+    reserved = await session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(col(Job.estimated_cost)), 0)).where(
+            col(Job.campaign_id) == campaign.id,
+            col(Job.status).not_in(FINAL),
+            col(Job.id) != (excluding or uuid.UUID(int=0)),
+        )
+    )
+    remaining = campaign.budget - Decimal(str(spent or 0)) - Decimal(str(reserved or 0))
+    if amount > remaining:
+        raise BudgetExceededError(
+            f"This needs {amount} USD but only {max(remaining, Decimal(0)):.2f} USD "
+            "of the budget remains.",
+            estimate=str(amount),
+            remaining=str(max(remaining, Decimal(0))),
+        )
+
+
+async def approve(session: AsyncSession, actor: Actor, *, job_id: uuid.UUID, now: datetime) -> Job:
+    job = await get_visible(session, actor, Job, job_id, what="Job")
+    actor.require(job.workspace_id, Role.EDITOR)
+    if job.status is not JobStatus.STORYBOARD_READY:
+        raise ConflictError(
+            f"Only a storyboard that is ready can be approved (this job is {job.status.name})."
+        )
+    if job.campaign_id is not None:
+        campaign = await session.get(Campaign, job.campaign_id)
+        if campaign is not None:
+            await check_budget(
+                session, campaign, job.estimated_cost or Decimal(0), excluding=job.id
+            )
+    job.approved, job.approved_at, job.status = True, now, JobStatus.VIDEO_PROCESSING
+    progress(job, "video", "Storyboard approved; rendering scene videos.")
+    await job_event(session, job, "job.approved")
+    await session.flush()
+    return job
+
+
+async def cancel(session: AsyncSession, actor: Actor, *, job_id: uuid.UUID) -> Job:
+    job = await get_visible(session, actor, Job, job_id, what="Job")
+    actor.require(job.workspace_id, Role.EDITOR)
+    if job.status in FINAL:
+        return job
+    job.status = JobStatus.CANCELLED
+    progress(job, "cancelled", "Cancelled.")
+    await session.execute(
+        sa.update(Generation)
+        .where(
+            col(Generation.job_id) == job.id,
+            col(Generation.status).not_in(
+                [GenerationStatus.SUCCEEDED, GenerationStatus.FAILED, GenerationStatus.CANCELED]
+            ),
+        )
+        .values(
+            status=GenerationStatus.CANCELED, error_code="CANCELED", error_message="Job cancelled."
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await job_event(session, job, "job.cancelled")
+    await session.flush()
+    return job
+
+
+async def retry(session: AsyncSession, actor: Actor, *, job_id: uuid.UUID) -> Job:
+    job = await get_visible(session, actor, Job, job_id, what="Job")
+    actor.require(job.workspace_id, Role.EDITOR)
+    if job.status is not JobStatus.FAILED:
+        raise ConflictError("Only a failed job can be retried.")
+    job.status = JobStatus.VIDEO_PROCESSING if job.approved else JobStatus.STORYBOARD_PROCESSING
+    job.error_code = job.error_message = None
+    progress(job, "retrying", "Resuming from the first unfinished step.")
+    await job_event(session, job, "job.retried")
+    await session.flush()
+    return job
+
+
+async def scenes_of(session: AsyncSession, job_id: uuid.UUID) -> list[Scene]:
+    statement = sa.select(Scene).where(col(Scene.job_id) == job_id).order_by(col(Scene.number))
+    return list((await session.execute(statement)).scalars())

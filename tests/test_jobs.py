@@ -1,0 +1,183 @@
+"""Ad-video jobs end to end on the local provider: brief -> storyboard -> review -> MP4."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import av
+import httpx
+import pytest
+
+from tests.conftest import app_client, make_settings
+from tests.graphql import Account, GraphQL, create_campaign, create_client, register
+
+JOB = """
+query($id: ID!) { node(id: $id) { ... on Job {
+  id status approved refinementCount errorMessage
+  progress { stage percent message currentStep totalSteps }
+  estimatedCost { amount } actualCost { amount }
+  videoSpecs { duration aspectRatio }
+  scenes { id number duration status transition shotType image { id } video { id } }
+  finalVideo { id url ... on VideoAsset { duration width height } }
+} } }
+"""
+CREATE = """
+mutation($i: CreateJobInput!) { createJob(input: $i) {
+  job { id status } estimate { total { amount } breakdown { stage model quantity cost { amount } } assumptions validUntil }
+} }
+"""
+
+
+def brief(client: str, campaign: str, duration: int = 30, **advanced: Any) -> dict[str, Any]:
+    return {
+        "context": {"clientId": client, "campaignId": campaign},
+        "adBasics": {
+            "product": "Fizz Cola",
+            "targetAudience": "students",
+            "keyMessage": "Zero sugar, all fizz",
+            "callToAction": "Grab one today",
+        },
+        "creative": {
+            "direction": {
+                "style": "bold pop art",
+                "tone": "playful",
+                "visualElements": ["bubbles"],
+                "musicStyle": "upbeat synth",
+            },
+            "videoSpecs": {"duration": duration, "aspectRatio": "9:16", "resolution": "480p"},
+        },
+        "advanced": advanced or None,
+    }
+
+
+async def wait_status(
+    gql: GraphQL, job_id: str, wanted: set[str], timeout: float = 120
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    job: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        job = (await gql(JOB, {"id": job_id})).ok()["node"]
+        if job["status"] in wanted:
+            return job
+        if job["status"] == "FAILED":
+            raise AssertionError(f"job failed: {job}")
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"job did not reach {wanted}: {job}")
+
+
+@pytest.fixture
+async def studio(
+    database_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[httpx.AsyncClient, Account, str, str]]:
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        engine_enabled=True,
+        local_latency_seconds=0.05,
+        generation_poll_seconds=0.05,
+    )
+    async with app_client(settings) as http:
+        account = await register(http)
+        client = await create_client(account.gql, account.workspace_id)
+        campaign = await create_campaign(account.gql, client)
+        yield http, account, client, campaign
+
+
+class TestJobJourney:
+    async def test_brief_to_a_30_second_portrait_mp4_with_audio(
+        self, studio: tuple[httpx.AsyncClient, Account, str, str]
+    ) -> None:
+        http, account, client, campaign = studio
+        estimate = await account.gql(
+            "query($i: CreateJobInput!) { estimateJobCost(input: $i) { total { amount } breakdown { stage } validUntil } }",
+            {"i": brief(client, campaign)},
+        )
+        assert [b["stage"] for b in estimate.ok()["estimateJobCost"]["breakdown"]] == [
+            "storyboard images",
+            "scene videos",
+            "music",
+        ]
+        created = (await account.gql(CREATE, {"i": brief(client, campaign)})).ok()["createJob"]
+        job_id = created["job"]["id"]
+        ready = await wait_status(account.gql, job_id, {"STORYBOARD_READY"})
+        assert len(ready["scenes"]) == 4
+        assert sum(s["duration"] for s in ready["scenes"]) == pytest.approx(30)
+        assert all(s["image"] for s in ready["scenes"])
+        first = ready["scenes"][0]
+        regen = await account.gql(
+            'mutation($s: ID!) { regenerateScene(sceneId: $s, prompt: "brighter, more bubbles") { scene { status } job { refinementCount } } }',
+            {"s": first["id"]},
+        )
+        assert regen.ok()["regenerateScene"]["job"]["refinementCount"] == 1
+        again = await wait_status(account.gql, job_id, {"STORYBOARD_READY"})
+        assert again["scenes"][0]["image"]["id"] != first["image"]["id"]
+        approved = await account.gql(
+            "mutation($j: ID!) { approveStoryboard(jobId: $j) { job { status approved } } }",
+            {"j": job_id},
+        )
+        assert approved.ok()["approveStoryboard"]["job"] == {
+            "status": "VIDEO_PROCESSING",
+            "approved": True,
+        }
+        done = await wait_status(account.gql, job_id, {"COMPLETED"}, timeout=240)
+        video = done["finalVideo"]
+        assert video["duration"] == pytest.approx(30, abs=0.5)
+        assert video["height"] > video["width"]
+        data = (await http.get(video["url"].replace("http://127.0.0.1:8000", ""))).content
+        with av.open(io.BytesIO(data), "r") as container:
+            assert container.streams.video
+            assert container.streams.audio
+            assert (container.duration or 0) / av.time_base == pytest.approx(30, abs=0.5)
+        assert done["progress"]["percent"] == 100
+        estimated = float(done["estimatedCost"]["amount"])
+        actual = float(done["actualCost"]["amount"])
+        assert abs(actual - estimated) <= 0.1 * estimated + 1e-9
+
+
+class TestJobRules:
+    async def test_approval_only_from_storyboard_ready_and_budgets(
+        self, studio: tuple[httpx.AsyncClient, Account, str, str]
+    ) -> None:
+        _, account, client, campaign = studio
+        job_id = (await account.gql(CREATE, {"i": brief(client, campaign, 15)})).ok()["createJob"][
+            "job"
+        ]["id"]
+        early = await account.gql(
+            "mutation($j: ID!) { approveStoryboard(jobId: $j) { job { id } } }", {"j": job_id}
+        )
+        assert early.code == "CONFLICT"
+        bad = await account.gql(
+            CREATE,
+            {
+                "i": {
+                    **brief(client, campaign),
+                    "adBasics": {
+                        "product": "",
+                        "targetAudience": "a",
+                        "keyMessage": "b",
+                        "callToAction": "c",
+                    },
+                }
+            },
+        )
+        assert bad.code == "BAD_USER_INPUT"
+        assert "product" in bad.errors[0]["extensions"]["fields"]
+
+    async def test_cancel_stops_the_job(
+        self, studio: tuple[httpx.AsyncClient, Account, str, str]
+    ) -> None:
+        _, account, client, campaign = studio
+        job_id = (await account.gql(CREATE, {"i": brief(client, campaign, 15)})).ok()["createJob"][
+            "job"
+        ]["id"]
+        cancelled = await account.gql(
+            "mutation($j: ID!) { cancelJob(jobId: $j) { job { status } } }", {"j": job_id}
+        )
+        assert cancelled.ok()["cancelJob"]["job"]["status"] == "CANCELLED"
+        await asyncio.sleep(1.0)
+        assert (await account.gql(JOB, {"id": job_id})).ok()["node"]["status"] == "CANCELLED"
