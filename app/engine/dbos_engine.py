@@ -13,6 +13,7 @@ from sqlmodel import col
 from app import __version__
 from app.engine.deps import EngineDeps, install
 from app.engine.generation_flow import generation_workflow
+from app.engine.job_flow import PHASES  # importing registers the job workflows
 from app.generation.catalog import load_catalog
 from app.generation.local_provider import LocalProvider
 from app.generation.provider import Provider
@@ -111,8 +112,6 @@ class Engine:
         *args: object,
     ) -> None:
         """Run one phase of a job (storyboard, render, scene) under a stable workflow id."""
-        from app.engine.job_flow import PHASES
-
         with SetWorkflowID(workflow_id), SetEnqueueOptions(queue_partition_key=workspace_id.hex):
             await self._queue.enqueue_async(PHASES[phase], job_id.hex, *args)
 

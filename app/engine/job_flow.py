@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.engine import job_steps
 from app.engine.deps import current
 from app.engine.generation_flow import run_prediction
+from app.engine.job_compose import compose_step
 from app.models import Job
 from app.models.enums import JobStatus, SceneStatus
 from app.services.jobs.service import scenes_of
@@ -36,8 +37,6 @@ async def job_render_workflow(job_id: str) -> str:
         await asyncio.gather(*(run_prediction(g) for g in [*videos.values(), *music.values()]))
         if not await videos_done_step(job_id, videos, music):
             return "failed"
-        from app.engine.job_compose import compose_step
-
         return await compose_step(job_id)
 
 
@@ -54,8 +53,6 @@ async def job_scene_workflow(job_id: str, scene_id: str, recompose: bool) -> str
         await asyncio.gather(*(run_prediction(g) for g in video.values()))
         if not await videos_done_step(job_id, video, {}):
             return "failed"
-        from app.engine.job_compose import compose_step
-
         return await compose_step(job_id)
 
 

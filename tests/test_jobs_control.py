@@ -1,0 +1,198 @@
+"""Jobs on the fake Replicate: budgets, review edits, retry without re-paying, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from tests.conftest import app_client, make_settings
+from tests.fake_replicate import FakeReplicate, running_fake
+from tests.graphql import Account, create_client, register
+from tests.test_jobs import CREATE, JOB, brief, wait_status
+
+Env = tuple[httpx.AsyncClient, Account, FakeReplicate, str]
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeReplicate]:
+    with running_fake() as server:
+        yield server
+
+
+@pytest.fixture
+async def env(database_url: str, tmp_path: Path, fake: FakeReplicate) -> AsyncIterator[Env]:
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        engine_enabled=True,
+        generation_poll_seconds=0.05,
+        replicate_api_token=SecretStr(fake.token),
+        replicate_base_url=fake.base,
+        workspace_concurrency=10,
+    )
+    async with app_client(settings) as http:
+        account = await register(http)
+        yield http, account, fake, await create_client(account.gql, account.workspace_id)
+
+
+async def _campaign(account: Account, client: str, budget: str | None = None) -> str:
+    data = {
+        "clientId": client,
+        "name": "Launch",
+        "goal": "Sell",
+        **({"budget": {"amount": budget}} if budget else {}),
+    }
+    result = await account.gql(
+        "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { campaign { id } } }",
+        {"i": data},
+    )
+    return str(result.ok()["createCampaign"]["campaign"]["id"])
+
+
+async def _ready_job(account: Account, client: str, campaign: str) -> dict[str, object]:
+    job_id = (await account.gql(CREATE, {"i": brief(client, campaign, 15)})).ok()["createJob"][
+        "job"
+    ]["id"]
+    return await wait_status(account.gql, job_id, {"STORYBOARD_READY"})
+
+
+class TestBudget:
+    async def test_a_job_over_the_remaining_budget_is_refused(self, env: Env) -> None:
+        _, account, fake, client = env
+        campaign = await _campaign(account, client, budget="0.50")
+        estimate = (
+            await account.gql(
+                "query($i: CreateJobInput!) { estimateJobCost(input: $i) { total { amount } } }",
+                {"i": brief(client, campaign, 15)},
+            )
+        ).ok()["estimateJobCost"]["total"]["amount"]
+        assert float(estimate) > 0.5
+        refused = await account.gql(CREATE, {"i": brief(client, campaign, 15)})
+        assert refused.code == "BUDGET_EXCEEDED"
+        assert refused.errors[0]["extensions"]["estimate"] == estimate
+        assert sum(fake.creations.values()) == 0
+
+
+class TestReview:
+    async def test_edit_reorder_reject_and_the_refinement_cap(self, env: Env) -> None:
+        _, account, fake, client = env
+        job = await _ready_job(account, client, await _campaign(account, client))
+        scenes = job["scenes"]
+        assert isinstance(scenes, list)
+        updated = await account.gql(
+            "mutation($i: UpdateSceneInput!) { updateScene(input: $i) { scene { duration description } job { scenes { duration } } } }",
+            {"i": {"sceneId": scenes[0]["id"], "duration": 6, "description": "A closer hook"}},
+        )
+        payload = updated.ok()["updateScene"]
+        assert payload["scene"] == {"duration": 6.0, "description": "A closer hook"}
+        assert sum(s["duration"] for s in payload["job"]["scenes"]) == pytest.approx(15)
+        order = [s["id"] for s in reversed(scenes)]
+        reordered = await account.gql(
+            "mutation($j: ID!, $s: [ID!]!) { reorderScenes(jobId: $j, sceneIds: $s) { job { scenes { id transition } } } }",
+            {"j": job["id"], "s": order},
+        )
+        after = reordered.ok()["reorderScenes"]["job"]["scenes"]
+        assert [s["id"] for s in after] == order
+        assert after[0]["transition"] == "FADE"
+        images_before = fake.creations["black-forest-labs/flux-schnell"]
+        rejected = await account.gql(
+            'mutation($j: ID!) { rejectStoryboard(jobId: $j, feedback: "More summer, less studio") { job { status refinementCount } } }',
+            {"j": job["id"]},
+        )
+        assert rejected.ok()["rejectStoryboard"]["job"] == {
+            "status": "STORYBOARD_PROCESSING",
+            "refinementCount": 1,
+        }
+        replanned = await wait_status(account.gql, str(job["id"]), {"STORYBOARD_READY"})
+        assert fake.creations["black-forest-labs/flux-schnell"] == images_before + 3
+        assert {s["id"] for s in replanned["scenes"]}.isdisjoint(order)  # type: ignore[union-attr]
+        for _ in range(4):
+            scene = (await account.gql(JOB, {"id": job["id"]})).ok()["node"]["scenes"][0]["id"]
+            (
+                await account.gql(
+                    "mutation($s: ID!) { regenerateScene(sceneId: $s) { job { id } } }",
+                    {"s": scene},
+                )
+            ).ok()
+            await wait_status(account.gql, str(job["id"]), {"STORYBOARD_READY"})
+        scene = (await account.gql(JOB, {"id": job["id"]})).ok()["node"]["scenes"][0]["id"]
+        capped = await account.gql(
+            "mutation($s: ID!) { regenerateScene(sceneId: $s) { job { id } } }", {"s": scene}
+        )
+        assert capped.code == "CONFLICT"
+
+
+class TestRetryAndCancel:
+    async def test_retry_resumes_without_paying_again_for_finished_work(self, env: Env) -> None:
+        _, account, fake, client = env
+        job = await _ready_job(account, client, await _campaign(account, client))
+        images = fake.creations["black-forest-labs/flux-schnell"]
+        fake.mode = "fail"
+        (
+            await account.gql(
+                "mutation($j: ID!) { approveStoryboard(jobId: $j) { job { id } } }",
+                {"j": job["id"]},
+            )
+        ).ok()
+        failed = await _wait_failed(account, str(job["id"]))
+        assert failed["errorMessage"]
+        first_round = fake.creations["bytedance/seedance-1-lite"]
+        fake.mode = "succeed"
+        retried = await account.gql(
+            "mutation($j: ID!) { retryJob(jobId: $j) { job { status } } }", {"j": job["id"]}
+        )
+        assert retried.ok()["retryJob"]["job"]["status"] == "VIDEO_PROCESSING"
+        done = await wait_status(account.gql, str(job["id"]), {"COMPLETED"}, timeout=180)
+        assert done["finalVideo"]
+        assert fake.creations["black-forest-labs/flux-schnell"] == images  # storyboard not re-paid
+        assert fake.creations["bytedance/seedance-1-lite"] == first_round + 3
+
+    async def test_cancel_during_video_processing_leaves_nothing_running(self, env: Env) -> None:
+        _, account, fake, client = env
+        job = await _ready_job(account, client, await _campaign(account, client))
+        fake.mode = "hold"
+        (
+            await account.gql(
+                "mutation($j: ID!) { approveStoryboard(jobId: $j) { job { id } } }",
+                {"j": job["id"]},
+            )
+        ).ok()
+        for _ in range(100):
+            if fake.creations["bytedance/seedance-1-lite"] >= 3:
+                break
+            await asyncio.sleep(0.1)
+        (
+            await account.gql(
+                "mutation($j: ID!) { cancelJob(jobId: $j) { job { status } } }", {"j": job["id"]}
+            )
+        ).ok()
+        for _ in range(100):
+            held = [
+                p
+                for p in fake.predictions.values()
+                if p.status not in ("succeeded", "failed", "canceled")
+            ]
+            if not held:
+                break
+            await asyncio.sleep(0.1)
+        assert held == []
+        generations = await account.gql(
+            "query($w: ID!) { node(id: $w) { ... on Workspace { generations(filter: {status: [QUEUED, RUNNING]}) { totalCount } } } }",
+            {"w": account.workspace_id},
+        )
+        assert generations.ok()["node"]["generations"]["totalCount"] == 0
+        assert (await account.gql(JOB, {"id": job["id"]})).ok()["node"]["status"] == "CANCELLED"
+
+
+async def _wait_failed(account: Account, job_id: str) -> dict[str, object]:
+    for _ in range(300):
+        job = (await account.gql(JOB, {"id": job_id})).ok()["node"]
+        if job["status"] == "FAILED":
+            return dict(job)
+        await asyncio.sleep(0.1)
+    raise AssertionError("the job did not fail")
