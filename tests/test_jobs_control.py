@@ -110,7 +110,7 @@ class TestReview:
         }
         replanned = await wait_status(account.gql, str(job["id"]), {"STORYBOARD_READY"})
         assert fake.creations["black-forest-labs/flux-schnell"] == images_before + 3
-        assert {s["id"] for s in replanned["scenes"]}.isdisjoint(order)  # type: ignore[union-attr]
+        assert {s["id"] for s in replanned["scenes"]}.isdisjoint(order)
         for _ in range(4):
             scene = (await account.gql(JOB, {"id": job["id"]})).ok()["node"]["scenes"][0]["id"]
             (
