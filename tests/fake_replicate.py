@@ -40,6 +40,20 @@ MODEL_KINDS = {
     "fofr/skyreels-2": "video",
     "meta/musicgen": "audio",
     "riffusion/riffusion": "audio",
+    "meta/meta-llama-3-8b-instruct": "text",
+}
+PLANNED = {
+    "scenes": [
+        {
+            "description": f"Fake planned scene {n}",
+            "script": f"Line {n}",
+            "imagePrompt": f"Prompt {n}",
+            "shotType": "close-up" if n == 2 else "wide",
+            "transition": "dissolve",
+            "duration": 5,
+        }
+        for n in (1, 2, 3)
+    ]
 }
 
 
@@ -51,7 +65,7 @@ class Prediction:
     webhook: str | None
     status: str = "starting"
     polls: int = 0
-    output: str | None = None
+    output: str | list[str] | None = None
     error: str | None = None
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     completed_at: str | None = None
@@ -70,6 +84,7 @@ class FakeReplicate:
         self.polls_to_finish = 2
         self.mode = "succeed"  # succeed | fail | hold
         self.webhooks_sent: list[dict[str, Any]] = []
+        self.text_output = "Here is the plan: " + json.dumps(PLANNED)
         self.base = ""
         self._lock = threading.Lock()
 
@@ -100,8 +115,13 @@ class FakeReplicate:
             if prediction.status in ("succeeded", "failed", "canceled"):
                 return
             failing = self.mode == "fail" if fail is None else fail
+            kind = MODEL_KINDS.get(prediction.model, "image")
             if failing:
                 prediction.status, prediction.error = "failed", "CUDA out of memory (fake)"
+            elif kind == "text":  # language models stream tokens: a list of strings
+                text = self.text_output
+                prediction.status = "succeeded"
+                prediction.output = [text[i : i + 7] for i in range(0, len(text), 7)]
             else:
                 ext, mime, make = OUTPUTS[MODEL_KINDS.get(prediction.model, "image")]
                 name = f"{prediction.id}.{ext}"

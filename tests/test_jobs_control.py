@@ -127,6 +127,31 @@ class TestReview:
         assert capped.code == "CONFLICT"
 
 
+class TestPlanner:
+    async def test_a_hosted_text_model_plans_the_storyboard(self, env: Env) -> None:
+        _, account, fake, client = env
+        job = await _ready_job(account, client, await _campaign(account, client))
+        scenes = job["scenes"]
+        assert isinstance(scenes, list)
+        assert fake.creations["meta/meta-llama-3-8b-instruct"] == 1
+        assert [s["shotType"] for s in scenes] == ["WIDE", "CLOSE_UP", "WIDE"]
+        assert [s["transition"] for s in scenes] == ["FADE", "DISSOLVE", "DISSOLVE"]
+        sent = next(
+            p for p in fake.predictions.values() if p.model == "meta/meta-llama-3-8b-instruct"
+        )
+        assert "Fizz Cola" in sent.input["prompt"]
+        assert "bubbles" in sent.input["prompt"]
+
+    async def test_an_invalid_plan_falls_back_to_the_deterministic_planner(self, env: Env) -> None:
+        _, account, fake, client = env
+        fake.text_output = '{"scenes": [{"description": "only one"}]}'
+        job = await _ready_job(account, client, await _campaign(account, client))
+        scenes = job["scenes"]
+        assert isinstance(scenes, list)
+        assert len(scenes) == 3
+        assert [s["shotType"] for s in scenes] == ["WIDE", "MEDIUM", "PRODUCT"]
+
+
 class TestRetryAndCancel:
     async def test_retry_resumes_without_paying_again_for_finished_work(self, env: Env) -> None:
         _, account, fake, client = env

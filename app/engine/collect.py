@@ -19,7 +19,7 @@ from app.media.errors import MediaRejected
 from app.media.rules import Declared
 from app.models import CostEntry, Generation
 from app.models.base import utcnow
-from app.models.enums import AssetKind, AssetSource, CostKind, GenerationStatus
+from app.models.enums import AssetKind, AssetSource, CostKind, GenerationKind, GenerationStatus
 from app.services.assets import NewAsset
 from app.services.events import generation_stream, record
 from app.services.ingest import ingest
@@ -62,6 +62,8 @@ async def _succeed(generation_id: uuid.UUID, outcome: dict[str, Any]) -> str:
     generation = await records.load(generation_id)
     if generation.status in records.FINAL:
         return generation.status.value
+    if generation.kind is GenerationKind.TEXT:
+        return await _succeed_text(generation_id, outcome)
     url = outcome["outputs"][0]
     name = PurePosixPath(urlsplit(url).path).name or f"{generation.kind.value}-output"
     new = NewAsset(
@@ -99,6 +101,26 @@ async def _succeed(generation_id: uuid.UUID, outcome: dict[str, Any]) -> str:
             stream_id=generation_stream(row.id),
             type="generation.succeeded",
             payload={"status": "succeeded", "assetId": asset.id.hex, "cost": str(row.cost)},
+        )
+    return "succeeded"
+
+
+async def _succeed_text(generation_id: uuid.UUID, outcome: dict[str, Any]) -> str:
+    """Text output (tokens) is kept on the generation itself; there is no asset."""
+    async with current().runtime.sessionmaker() as session, session.begin():
+        row = await session.get(Generation, generation_id, with_for_update=True)
+        if row is None or row.status in records.FINAL:
+            return "final"
+        await _book(session, row, outcome)
+        row.output = {**(row.output or {}), "text": "".join(outcome["outputs"])[:20000]}
+        row.status, row.completed_at = GenerationStatus.SUCCEEDED, utcnow()
+        row.predict_time_seconds = outcome.get("predict_seconds")
+        await record(
+            session,
+            workspace_id=row.workspace_id,
+            stream_id=generation_stream(row.id),
+            type="generation.succeeded",
+            payload={"status": "succeeded"},
         )
     return "succeeded"
 

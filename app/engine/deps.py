@@ -25,6 +25,7 @@ class EngineDeps:
     poll_interval: float = 1.0
     deadline_seconds: float = 900.0
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    stopping: bool = False
 
     @contextmanager
     def running(self) -> Iterator[None]:
@@ -40,6 +41,7 @@ class EngineDeps:
 
     async def interrupt(self, grace_seconds: float = 5.0) -> None:
         """Stop this process's workflows mid-step; DBOS resumes them after a restart."""
+        self.stopping = True
         tasks = [t for t in self.tasks if not t.done()]
         for task in tasks:
             task.cancel()

@@ -187,27 +187,39 @@ async def wait_step(generation_id: str, prediction_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + deps.deadline_seconds
     delay = deps.poll_interval
     last_status = ""
-    # A CancelledError here means this process is stopping: the prediction is left running
-    # upstream, and the workflow re-attaches to it after the restart.
-    while time.monotonic() < deadline:
-        generation = await records.load(uuid.UUID(generation_id))
-        if generation.status is GenerationStatus.CANCELED:
-            await deps.provider.cancel(prediction_id)
-            return {"status": "canceled"}
-        state = _from_webhook(generation) or await _poll(prediction_id)
-        if state is not None and state.terminal:
-            return _outcome(state)
-        if state is not None and state.status != last_status:
-            last_status = state.status
-            await _progress(generation, state)
-        await asyncio.sleep(delay)
-        delay = min(delay * 1.5, 5.0)
+    try:
+        while time.monotonic() < deadline:
+            generation = await records.load(uuid.UUID(generation_id))
+            if generation.status is GenerationStatus.CANCELED:
+                await deps.provider.cancel(prediction_id)
+                return {"status": "canceled"}
+            state = _from_webhook(generation) or await _poll(prediction_id)
+            if state is not None and state.terminal:
+                return _outcome(state)
+            if state is not None and state.status != last_status:
+                last_status = state.status
+                await _progress(generation, state)
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, 5.0)
+    except asyncio.CancelledError:
+        # The workflow was cancelled: stop the prediction too. When this process is stopping
+        # instead, leave it running upstream: the workflow re-attaches after the restart.
+        if not deps.stopping:
+            await asyncio.shield(_cancel_quietly(prediction_id))
+        raise
     await deps.provider.cancel(prediction_id)
     return {
         "status": "failed",
         "error": "The generation took too long and was stopped.",
         "code": "TIMEOUT",
     }
+
+
+async def _cancel_quietly(prediction_id: str) -> None:
+    try:
+        await asyncio.wait_for(current().provider.cancel(prediction_id), POLL_TIMEOUT_SECONDS)
+    except (ProviderUnavailable, ProviderRejected, TimeoutError) as problem:
+        log.warning("upstream cancel failed", prediction_id=prediction_id, reason=str(problem))
 
 
 async def _poll(prediction_id: str) -> PredictionState | None:

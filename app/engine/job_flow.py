@@ -22,7 +22,10 @@ from app.services.jobs.service import scenes_of
 @DBOS.workflow(name="job_storyboard")
 async def job_storyboard_workflow(job_id: str, feedback: str) -> str:
     with current().running():
-        if not await plan_step(job_id, feedback):
+        planner = await plan_model_step(job_id, feedback)
+        if planner:
+            await run_prediction(planner)
+        if not await plan_step(job_id, feedback, planner):
             return "stopped"
         images = await ensure_step(job_id, "image", "")
         await asyncio.gather(*(run_prediction(g) for g in images.values()))
@@ -56,14 +59,29 @@ async def job_scene_workflow(job_id: str, scene_id: str, recompose: bool) -> str
         return await compose_step(job_id)
 
 
+@DBOS.step(name="job_plan_model")
+async def plan_model_step(job_id: str, feedback: str) -> str:
+    """With a hosted provider, the text generation that plans the storyboard ("" otherwise)."""
+    async with current().runtime.sessionmaker() as session, session.begin():
+        job = await job_steps.locked_job(session, job_id)
+        if job is None or (await scenes_of(session, job.id) and not feedback):
+            return ""
+        generation = await job_steps.ensure_plan_generation(session, job, feedback or None)
+        return generation.hex if generation else ""
+
+
 @DBOS.step(name="job_plan")
-async def plan_step(job_id: str, feedback: str) -> bool:
+async def plan_step(job_id: str, feedback: str, planner: str) -> bool:
+    from app.models import Generation
+
     async with current().runtime.sessionmaker() as session, session.begin():
         job = await job_steps.locked_job(session, job_id)
         if job is None:
             return False
         if not await scenes_of(session, job.id) or feedback:
-            await job_steps.plan_scenes(session, job, feedback or None)
+            text_generation = await session.get(Generation, uuid.UUID(planner)) if planner else None
+            text = (text_generation.output or {}).get("text") if text_generation else None
+            await job_steps.plan_scenes(session, job, feedback or None, text)
         count = len(await scenes_of(session, job.id))
         await job_steps.move(
             session,

@@ -15,6 +15,7 @@ from app.generation.catalog import GenericParams
 from app.generation.pricing import estimate
 from app.models import Client, Generation, Job, Scene
 from app.models.enums import GenerationKind, GenerationStatus, JobStatus, SceneStatus
+from app.services.jobs import storyboard_llm
 from app.services.jobs.brief import Brief
 from app.services.jobs.records import job_event, progress
 from app.services.jobs.service import FINAL as JOB_FINAL
@@ -29,10 +30,8 @@ DONE = frozenset({GenerationStatus.SUCCEEDED})
 OVER = frozenset({GenerationStatus.FAILED, GenerationStatus.CANCELED})
 
 
-async def plan_scenes(session: AsyncSession, job: Job, feedback: str | None) -> None:
-    """Replace the job's scenes with a fresh plan (the first time, or after a rejection)."""
-    client = await session.get(Client, job.client_id)
-    brief = Brief(
+def brief_of(job: Job) -> Brief:
+    return Brief(
         job.client_id,
         job.campaign_id,
         job.product,
@@ -48,21 +47,76 @@ async def plan_scenes(session: AsyncSession, job: Job, feedback: str | None) -> 
         job.resolution,
         job.scene_count,
     )
+
+
+async def plan_scenes(
+    session: AsyncSession, job: Job, feedback: str | None, model_text: str | None = None
+) -> bool:
+    """Replace the job's scenes with a fresh plan: the text model's if it is valid, else ours.
+
+    Returns whether the text model's plan was used.
+    """
+    client = await session.get(Client, job.client_id)
+    brief = brief_of(job)
+    brand = client.brand_guidelines if client else None
+    from_model = storyboard_llm.parse(model_text, brief) if model_text else None
     await session.execute(sa.delete(Scene).where(col(Scene.job_id) == job.id))
-    for planned in plan(brief, client.brand_guidelines if client else None, feedback):
+    for scene in from_model or plan(brief, brand, feedback):
         session.add(
             Scene(
                 job_id=job.id,
-                number=planned.number,
-                description=planned.description,
-                script=planned.script,
-                image_prompt=planned.image_prompt,
-                duration_seconds=planned.duration,
-                shot_type=planned.shot_type,
-                transition=planned.transition,
+                number=scene.number,
+                description=scene.description,
+                script=scene.script,
+                image_prompt=scene.image_prompt,
+                duration_seconds=scene.duration,
+                shot_type=scene.shot_type,
+                transition=scene.transition,
             )
         )
     await session.flush()
+    return from_model is not None
+
+
+async def ensure_plan_generation(
+    session: AsyncSession, job: Job, feedback: str | None
+) -> uuid.UUID | None:
+    """With a hosted provider, a text generation that plans the storyboard (created once)."""
+    deps = current()
+    if deps.provider.name == "local":
+        return None
+    spec = deps.catalog.default_for(deps.provider.name, GenerationKind.TEXT)
+    key = f"job-{job.id.hex[:16]}-plan-r{job.refinement_count}"
+    existing = (
+        await session.execute(
+            sa.select(Generation).where(
+                col(Generation.workspace_id) == job.workspace_id,
+                col(Generation.idempotency_key) == key,
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing.id
+    client = await session.get(Client, job.client_id)
+    brand = client.brand_guidelines if client else None
+    params = GenericParams(prompt=storyboard_llm.prompt(brief_of(job), brand, feedback))
+    generation = Generation(
+        workspace_id=job.workspace_id,
+        client_id=job.client_id,
+        campaign_id=job.campaign_id,
+        job_id=job.id,
+        created_by_id=job.created_by_id,
+        kind=GenerationKind.TEXT,
+        model=spec.id,
+        provider=spec.provider,
+        input={"params": params.as_dict()},
+        idempotency_key=key,
+        estimated_cost=estimate(spec, params).amount,
+        workflow_id=job.workflow_id,
+    )
+    session.add(generation)
+    await session.flush()
+    return generation.id
 
 
 async def ensure_generation(
