@@ -85,6 +85,7 @@ class FakeReplicate:
         self.mode = "succeed"  # succeed | fail | hold
         self.webhooks_sent: list[dict[str, Any]] = []
         self.text_output = "Here is the plan: " + json.dumps(PLANNED)
+        self.predict_time = 2.5
         self.base = ""
         self._lock = threading.Lock()
 
@@ -165,7 +166,7 @@ class FakeReplicate:
             "created_at": prediction.created_at,
             "started_at": None,
             "completed_at": prediction.completed_at,
-            "metrics": {"predict_time": 2.5} if done else {},
+            "metrics": {"predict_time": self.predict_time} if done else {},
             "urls": urls,
         }
 

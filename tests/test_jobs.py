@@ -168,6 +168,20 @@ class TestJobRules:
         assert bad.code == "BAD_USER_INPUT"
         assert "product" in bad.errors[0]["extensions"]["fields"]
 
+    async def test_the_sixth_job_in_a_minute_is_rate_limited(
+        self, studio: tuple[httpx.AsyncClient, Account, str, str]
+    ) -> None:
+        _, account, client, campaign = studio
+        for _ in range(5):
+            job = (await account.gql(CREATE, {"i": brief(client, campaign, 15)})).ok()["createJob"][
+                "job"
+            ]
+            await account.gql(
+                "mutation($j: ID!) { cancelJob(jobId: $j) { job { id } } }", {"j": job["id"]}
+            )
+        limited = await account.gql(CREATE, {"i": brief(client, campaign, 15)})
+        assert limited.code == "RATE_LIMITED"
+
     async def test_cancel_stops_the_job(
         self, studio: tuple[httpx.AsyncClient, Account, str, str]
     ) -> None:

@@ -8,8 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.ids import decode_global_id
+from app.models import JobEvent
 from tests.conftest import app_client, make_settings
 from tests.fake_replicate import FakeReplicate, running_fake
 from tests.graphql import Account, create_client, register
@@ -150,6 +154,42 @@ class TestPlanner:
         assert isinstance(scenes, list)
         assert len(scenes) == 3
         assert [s["shotType"] for s in scenes] == ["WIDE", "MEDIUM", "PRODUCT"]
+
+
+class TestCost:
+    async def test_an_actual_cost_far_above_the_estimate_is_recorded(
+        self, env: Env, db: AsyncSession
+    ) -> None:
+        _, account, fake, client = env
+        campaign = await _campaign(account, client)
+        job = await _ready_job(account, client, campaign)
+        fake.predict_time = 900.0  # the music takes far longer than the catalog assumes
+        (
+            await account.gql(
+                "mutation($j: ID!) { approveStoryboard(jobId: $j) { job { id } } }",
+                {"j": job["id"]},
+            )
+        ).ok()
+        done = await wait_status(account.gql, str(job["id"]), {"COMPLETED"}, timeout=120)
+        assert float(done["actualCost"]["amount"]) > 1.2 * float(done["estimatedCost"]["amount"])
+        events = (
+            (
+                await db.execute(
+                    sa.select(JobEvent.type).where(
+                        JobEvent.stream_id == f"job:{decode_global_id(str(job['id'])).id.hex}"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert "job.cost_overrun" in events
+        assert events[-1] in {"job.cost_overrun", "job.completed"}
+        listed = await account.gql(
+            "query($c: ID!) { node(id: $c) { ... on Campaign { jobs(filter: {status: [COMPLETED]}) { totalCount } stats { videoCount } } } }",
+            {"c": campaign},
+        )
+        assert listed.ok()["node"] == {"jobs": {"totalCount": 1}, "stats": {"videoCount": 1}}
 
 
 class TestRetryAndCancel:

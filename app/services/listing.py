@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import col
 
-from app.models import Asset, Campaign, Client, Generation, Membership
+from app.models import Asset, Campaign, Client, Generation, Job, Membership
 from app.models.enums import (
     AssetKind,
     AssetSource,
@@ -21,6 +21,7 @@ from app.models.enums import (
     CampaignStatus,
     GenerationKind,
     GenerationStatus,
+    JobStatus,
 )
 from app.pagination import Direction, PageArgs
 from app.services.json_match import json_array_contains
@@ -96,12 +97,20 @@ class GenerationFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class JobFilter:
+    statuses: tuple[JobStatus, ...] = ()
+
+    def conditions(self) -> list[Any]:
+        return [col(Job.status).in_(self.statuses)] if self.statuses else []
+
+
+@dataclass(frozen=True, slots=True)
 class NoFilter:
     def conditions(self) -> list[Any]:
         return []
 
 
-Filter = ClientFilter | CampaignFilter | AssetFilter | GenerationFilter | NoFilter
+Filter = ClientFilter | CampaignFilter | AssetFilter | GenerationFilter | JobFilter | NoFilter
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,8 @@ from app.schema.types.asset_connection import AssetFilterInput, resolve_assets
 from app.schema.types.common import Connection, Money, Node, required
 from app.schema.types.generation import GenerationType
 from app.schema.types.generation_connection import GenerationFilterInput, resolve_generations
+from app.schema.types.job import JobType
+from app.schema.types.job_connection import JobFilterInput, resolve_jobs
 from app.services.listing import CampaignFilter
 
 if TYPE_CHECKING:
@@ -138,6 +140,29 @@ class ClientType(Node):
         order_by: Order | None = None,
     ) -> Connection[GenerationType]:
         return await resolve_generations(
+            info,
+            parent="client_id",
+            parent_id=self.pk,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            filter=filter,
+            order_by=order_by,
+        )
+
+    @strawberry.field(description="Ad-video jobs here, newest first by default.")
+    async def jobs(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: JobFilterInput | None = None,
+        order_by: Order | None = None,
+    ) -> Connection[JobType]:
+        return await resolve_jobs(
             info,
             parent="client_id",
             parent_id=self.pk,

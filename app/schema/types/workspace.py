@@ -20,6 +20,8 @@ from app.schema.types.asset_connection import AssetFilterInput, resolve_assets
 from app.schema.types.common import Connection, Node
 from app.schema.types.generation import GenerationType
 from app.schema.types.generation_connection import GenerationFilterInput, resolve_generations
+from app.schema.types.job import JobType
+from app.schema.types.job_connection import JobFilterInput, resolve_jobs
 from app.services.listing import ClientFilter
 
 if TYPE_CHECKING:
@@ -100,6 +102,29 @@ class WorkspaceType(Node):
         order_by: Order | None = None,
     ) -> Connection[GenerationType]:
         return await resolve_generations(
+            info,
+            parent="workspace_id",
+            parent_id=self.pk,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            filter=filter,
+            order_by=order_by,
+        )
+
+    @strawberry.field(description="Ad-video jobs here, newest first by default.")
+    async def jobs(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: JobFilterInput | None = None,
+        order_by: Order | None = None,
+    ) -> Connection[JobType]:
+        return await resolve_jobs(
             info,
             parent="workspace_id",
             parent_id=self.pk,
