@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.ids import decode_global_id
 from app.models import JobEvent
@@ -175,8 +176,8 @@ class TestCost:
         events = (
             (
                 await db.execute(
-                    sa.select(JobEvent.type).where(
-                        JobEvent.stream_id == f"job:{decode_global_id(str(job['id'])).id.hex}"
+                    sa.select(col(JobEvent.type)).where(
+                        col(JobEvent.stream_id) == f"job:{decode_global_id(str(job['id'])).id.hex}"
                     )
                 )
             )
