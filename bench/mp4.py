@@ -28,7 +28,7 @@ def write_small_mp4(path: Path, seconds: float = 2.0, width: int = 320, height: 
         for index in range(int(seconds * fps)):
             shade = (index * 25) % 255
             image = Image.new("RGB", (width, height), (shade, 80, 255 - shade))
-            frame = av.VideoFrame.from_image(image)
+            frame = av.VideoFrame.from_image(image)  # type: ignore[no-untyped-call]
             frame.pts = index
             for packet in stream.encode(frame):
                 container.mux(packet)
