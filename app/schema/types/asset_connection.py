@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import strawberry
 
@@ -66,3 +67,31 @@ async def resolve_assets(
         order_by=order_by,
         list_filter=filter.to_filter() if filter else AssetFilter(),
     )
+
+
+def assets_of(parent: str) -> Any:
+    """The connection field for a type whose ``pk`` is the ``parent`` column's value."""
+
+    async def field(
+        root: Any,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: AssetFilterInput | None = None,
+        order_by: Order | None = None,
+    ) -> Connection[AssetType]:
+        return await resolve_assets(
+            info,
+            parent=parent,
+            parent_id=root.pk,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            filter=filter,
+            order_by=order_by,
+        )
+
+    return strawberry.field(resolver=field, description="Assets here, newest first by default.")

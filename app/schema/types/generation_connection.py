@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import strawberry
 
@@ -72,4 +73,34 @@ async def resolve_generations(
         before=before,
         order_by=order_by,
         list_filter=filter.to_filter() if filter else GenerationFilter(),
+    )
+
+
+def generations_of(parent: str) -> Any:
+    """The connection field for a type whose ``pk`` is the ``parent`` column's value."""
+
+    async def field(
+        root: Any,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: GenerationFilterInput | None = None,
+        order_by: Order | None = None,
+    ) -> Connection[GenerationType]:
+        return await resolve_generations(
+            info,
+            parent=parent,
+            parent_id=root.pk,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            filter=filter,
+            order_by=order_by,
+        )
+
+    return strawberry.field(
+        resolver=field, description="Generations here, newest first by default."
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import strawberry
 
@@ -46,4 +47,34 @@ async def resolve_jobs(
         before=before,
         order_by=order_by,
         list_filter=JobFilter(statuses=statuses),
+    )
+
+
+def jobs_of(parent: str) -> Any:
+    """The connection field for a type whose ``pk`` is the ``parent`` column's value."""
+
+    async def field(
+        root: Any,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: JobFilterInput | None = None,
+        order_by: Order | None = None,
+    ) -> Connection[JobType]:
+        return await resolve_jobs(
+            info,
+            parent=parent,
+            parent_id=root.pk,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            filter=filter,
+            order_by=order_by,
+        )
+
+    return strawberry.field(
+        resolver=field, description="Ad-video jobs here, newest first by default."
     )

@@ -15,13 +15,10 @@ from app.schema.connections import resolve_connection
 from app.schema.context import Info
 from app.schema.enums import Role
 from app.schema.inputs import Order
-from app.schema.types.asset import AssetType
-from app.schema.types.asset_connection import AssetFilterInput, resolve_assets
+from app.schema.types.asset_connection import assets_of
 from app.schema.types.common import Connection, Node
-from app.schema.types.generation import GenerationType
-from app.schema.types.generation_connection import GenerationFilterInput, resolve_generations
-from app.schema.types.job import JobType
-from app.schema.types.job_connection import JobFilterInput, resolve_jobs
+from app.schema.types.generation_connection import generations_of
+from app.schema.types.job_connection import jobs_of
 from app.services.listing import ClientFilter
 
 if TYPE_CHECKING:
@@ -90,74 +87,11 @@ class WorkspaceType(Node):
             list_filter=ClientFilter(search=filter.search if filter else None),
         )
 
-    @strawberry.field(description="Generations here, newest first by default.")
-    async def generations(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: GenerationFilterInput | None = None,
-        order_by: Order | None = None,
-    ) -> Connection[GenerationType]:
-        return await resolve_generations(
-            info,
-            parent="workspace_id",
-            parent_id=self.pk,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            filter=filter,
-            order_by=order_by,
-        )
+    generations = generations_of("workspace_id")
 
-    @strawberry.field(description="Ad-video jobs here, newest first by default.")
-    async def jobs(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: JobFilterInput | None = None,
-        order_by: Order | None = None,
-    ) -> Connection[JobType]:
-        return await resolve_jobs(
-            info,
-            parent="workspace_id",
-            parent_id=self.pk,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            filter=filter,
-            order_by=order_by,
-        )
+    jobs = jobs_of("workspace_id")
 
-    @strawberry.field(description="Assets here, newest first by default.")
-    async def assets(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: AssetFilterInput | None = None,
-        order_by: Order | None = None,
-    ) -> Connection[AssetType]:
-        return await resolve_assets(
-            info,
-            parent="workspace_id",
-            parent_id=self.pk,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            filter=filter,
-            order_by=order_by,
-        )
+    assets = assets_of("workspace_id")
 
     @strawberry.field(description="Who belongs to the workspace, oldest membership first.")
     async def members(
