@@ -44,6 +44,7 @@ MIGRATE_TIMEOUT_SECONDS = 120.0
 UPLOAD_TIMEOUT_SECONDS = 1800.0
 SETTLE_SECONDS = 0.5
 RSS_GROWTH_TARGET_MB = 50
+MAX_MEGABYTES = (2**31 - 1) // MB  # the API's sizes are GraphQL Ints (32-bit)
 
 REGISTER = """
 mutation Register($input: RegisterInput!) {
@@ -72,6 +73,7 @@ class Upload:
     rss_before_kib: int
     rss_peak_kib: int
     rss_after_kib: int
+    hwm_kib: int  # the kernel's high-water mark over the server's whole life
     samples: int
     sha256: str
 
@@ -94,8 +96,8 @@ def _on_sigterm(signum: int, _frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    if args.megabytes < 1:
-        raise SystemExit("--megabytes must be at least 1")
+    if not 1 <= args.megabytes <= MAX_MEGABYTES:
+        raise SystemExit(f"--megabytes must be between 1 and {MAX_MEGABYTES}")
     signal.signal(signal.SIGTERM, _on_sigterm)
     size = args.megabytes * MB
     with ExitStack() as stack:
@@ -208,8 +210,8 @@ def _put(server: Server, upload_url: str, video: Path, size: int) -> Upload:
     if response.status_code != 200:
         raise RuntimeError(f"PUT failed ({response.status_code}): {response.text[:2000]}")
     return Upload(
-        seconds, cpu, rss_before, sampler.peak_kib, memory_kib(server.pid), sampler.samples,
-        digest.hexdigest(),
+        seconds, cpu, rss_before, sampler.peak_kib, memory_kib(server.pid),
+        memory_kib(server.pid, "VmHWM"), sampler.samples, digest.hexdigest(),
     )  # fmt: skip
 
 
@@ -234,7 +236,7 @@ def _report(size: int, upload: Upload, asset: dict[str, Any], stored: Path) -> N
         f"server CPU {upload.server_cpu_seconds:.2f} s",
         f"server RSS: before {upload.rss_before_kib / KIB:.1f} MB, peak during "
         f"{upload.rss_peak_kib / KIB:.1f} MB, after {upload.rss_after_kib / KIB:.1f} MB "
-        f"({upload.samples} samples)",
+        f"({upload.samples} samples; VmHWM {upload.hwm_kib / KIB:.1f} MB)",
         f"peak growth: {growth:.1f} MB ({verdict} the target of {RSS_GROWTH_TARGET_MB} MB)",
         f"asset: {asset.get('status')}, size {asset.get('size')}, {asset.get('format')} "
         f"{asset.get('mimeType')}, sha256 {digest}",
