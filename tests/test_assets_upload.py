@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 from starlette.applications import Starlette
 
+from app.clock import ManualClock
+from app.ids import decode_global_id
+from app.models import Asset
+from app.models.enums import AssetStatus
 from tests import media_files as mf
 from tests.graphql import Account, upload
 
@@ -278,3 +286,26 @@ class TestRejections:
             )
             assert result.response.status_code == 413
             _ = GraphQL
+
+
+class TestAbandonedUploads:
+    async def test_an_upload_left_processing_by_a_dead_process_can_be_sent_again(
+        self, http: httpx.AsyncClient, owner: Account, db: AsyncSession, clock: ManualClock
+    ) -> None:
+        content = mf.png()
+        created = await owner.gql(
+            CREATE_UPLOAD,
+            {"i": {"name": "a.png", "size": len(content), "workspaceId": owner.workspace_id}},
+        )
+        payload = created.ok()["createAssetUpload"]
+        asset_id = decode_global_id(payload["asset"]["id"]).id
+        url = payload["uploadUrl"].replace("http://127.0.0.1:8000", "")
+        await db.execute(
+            sa.update(Asset)
+            .where(col(Asset.id) == asset_id)
+            .values(status=AssetStatus.PROCESSING, updated_at=clock.now())
+        )
+        await db.commit()
+        assert (await http.put(url, content=content)).status_code == 409  # still in progress
+        clock.advance(timedelta(minutes=16))
+        assert (await http.put(url, content=content)).status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import PurePosixPath
 from typing import Any
@@ -16,13 +17,15 @@ from app.engine.deps import current
 from app.generation.catalog import GenericParams
 from app.generation.pricing import actual
 from app.media.errors import MediaRejected
+from app.media.intake import Received
+from app.media.probe import Probe
 from app.media.rules import Declared
 from app.models import CostEntry, Generation
 from app.models.base import utcnow
 from app.models.enums import AssetKind, AssetSource, CostKind, GenerationKind, GenerationStatus
-from app.services.assets import NewAsset
+from app.services.assets import NewAsset, store_asset
 from app.services.events import generation_stream, record
-from app.services.ingest import ingest
+from app.services.ingest import receive_and_probe
 from app.services.placement import Placement
 
 KINDS = {"image": AssetKind.IMAGE, "video": AssetKind.VIDEO, "audio": AssetKind.AUDIO}
@@ -74,19 +77,30 @@ async def _succeed(generation_id: uuid.UUID, outcome: dict[str, Any]) -> str:
         url if url.startswith("http") else None,
     )
     runtime = deps.runtime
+    declared = Declared(name, KINDS.get(generation.kind.value))
+    # Downloaded and probed before the transaction: no lock is held while bytes move.
+    received, probe = await receive_and_probe(
+        runtime.storage, runtime.caps, declared, deps.provider.download(url)
+    )
+    try:
+        return await _store(generation_id, new, received, probe, outcome)
+    finally:
+        await asyncio.to_thread(received.path.unlink, True)
+
+
+async def _store(
+    generation_id: uuid.UUID,
+    new: NewAsset,
+    received: Received,
+    probe: Probe,
+    outcome: dict[str, Any],
+) -> str:
+    runtime = current().runtime
     async with runtime.sessionmaker() as session, session.begin():
         row = await session.get(Generation, generation_id, with_for_update=True)
         if row is None or row.status in records.FINAL:
             return "final"
-        asset = await ingest(
-            session,
-            runtime.storage,
-            runtime.caps,
-            actor_id=row.created_by_id,
-            new=new,
-            declared=Declared(name, KINDS.get(row.kind.value)),
-            chunks=deps.provider.download(url),
-        )
+        asset = await store_asset(session, runtime.storage, row.created_by_id, new, received, probe)
         await _book(session, row, outcome)
         row.output_asset_id, row.status, row.completed_at = (
             asset.id,

@@ -15,12 +15,14 @@ from sqlmodel import col
 from app.engine import job_steps
 from app.engine.deps import current
 from app.media.compose import Clip, compose, output_size
+from app.media.intake import Received
+from app.media.probe import Probe
 from app.media.rules import Declared
 from app.models import Asset, CostEntry
 from app.models.base import utcnow
 from app.models.enums import AssetKind, AssetSource, CostKind, JobStatus
-from app.services.assets import NewAsset
-from app.services.ingest import ingest
+from app.services.assets import NewAsset, store_asset
+from app.services.ingest import receive_and_probe
 from app.services.jobs.records import job_event
 from app.services.jobs.service import scenes_of
 from app.services.placement import Placement
@@ -34,7 +36,7 @@ async def compose_step(job_id: str) -> str:
     workdir = runtime.storage.spool_dir() / f"compose-{job_id}-{uuid.uuid4().hex[:8]}"
     workdir.mkdir(parents=True, exist_ok=True)
     try:
-        async with runtime.sessionmaker() as session:
+        async with runtime.read_sessionmaker() as session:  # reads only: no lock while copying
             job = await job_steps.locked_job(session, job_id)
             if job is None:
                 return "stopped"
@@ -69,7 +71,25 @@ async def _local(session: object, asset_id: uuid.UUID | None, workdir: Path) -> 
     return path
 
 
+async def _chunks(target: Path) -> AsyncIterator[bytes]:
+    with target.open("rb") as handle:
+        while block := await asyncio.to_thread(handle.read, 1024 * 1024):
+            yield block
+
+
 async def _finish(job_id: str, target: Path) -> str:
+    runtime = current().runtime
+    declared = Declared("final.mp4", AssetKind.VIDEO)
+    received, probe = await receive_and_probe(
+        runtime.storage, runtime.caps, declared, _chunks(target)
+    )
+    try:
+        return await _complete(job_id, received, probe)
+    finally:
+        await asyncio.to_thread(received.path.unlink, True)
+
+
+async def _complete(job_id: str, received: Received, probe: Probe) -> str:
     runtime = current().runtime
     async with runtime.sessionmaker() as session, session.begin():
         job = await job_steps.locked_job(session, job_id)
@@ -81,21 +101,7 @@ async def _finish(job_id: str, target: Path) -> str:
             ["ad"],
             AssetSource.GENERATED,
         )
-
-        async def chunks() -> AsyncIterator[bytes]:
-            with target.open("rb") as handle:
-                while block := await asyncio.to_thread(handle.read, 1024 * 1024):
-                    yield block
-
-        asset = await ingest(
-            session,
-            runtime.storage,
-            runtime.caps,
-            actor_id=job.created_by_id,
-            new=new,
-            declared=Declared("final.mp4", AssetKind.VIDEO),
-            chunks=chunks(),
-        )
+        asset = await store_asset(session, runtime.storage, job.created_by_id, new, received, probe)
         spent = await session.scalar(
             sa.select(sa.func.coalesce(sa.func.sum(col(CostEntry.amount)), 0)).where(
                 col(CostEntry.job_id) == job.id, col(CostEntry.kind) == CostKind.ACTUAL

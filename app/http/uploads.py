@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import structlog
@@ -15,8 +16,8 @@ from app.media.rules import Declared
 from app.models import Asset
 from app.runtime import Runtime
 from app.services import assets
-from app.services.assets import NewAsset
-from app.services.ingest import ingest
+from app.services.assets import NewAsset, store_asset
+from app.services.ingest import receive_and_probe
 from app.services.placement import Placement
 from app.storage.links import Variant
 
@@ -62,19 +63,10 @@ async def _take(runtime: Runtime, request: Request, asset: Asset) -> JSONRespons
         list(asset.tags),
         asset.source,
     )
-    try:
-        async with runtime.sessionmaker() as session, session.begin():
-            current = await session.get(Asset, asset.id)
-            stored = await ingest(
-                session,
-                runtime.storage,
-                runtime.caps,
-                actor_id=asset.created_by_id,
-                new=new,
-                declared=declared,
-                chunks=request.stream(),
-                existing=current,
-            )
+    try:  # the bytes are received and probed before any transaction opens
+        received, probe = await receive_and_probe(
+            runtime.storage, runtime.caps, declared, request.stream()
+        )
     except MediaRejected as rejected:
         await _settle(runtime, asset.id, rejected.reason, retry=False)
         return _answer(
@@ -86,6 +78,20 @@ async def _take(runtime: Runtime, request: Request, asset: Asset) -> JSONRespons
     except BaseException:
         await _settle(runtime, asset.id, "the upload failed; send it again", retry=True)
         raise
+    try:
+        async with runtime.sessionmaker() as session, session.begin():
+            current = await session.get(Asset, asset.id)
+            stored = await store_asset(
+                session,
+                runtime.storage,
+                asset.created_by_id,
+                new,
+                received,
+                probe,
+                existing=current,
+            )
+    finally:
+        await asyncio.to_thread(received.path.unlink, True)
     return JSONResponse({"id": encode_global_id("Asset", stored.id), "status": "READY"})
 
 

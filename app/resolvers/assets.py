@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -18,8 +19,8 @@ from app.schema.context import Context, Info
 from app.schema.extensions import mutation
 from app.schema.types.asset import AssetType, asset_from_model
 from app.services import assets, blobs
-from app.services.assets import NewAsset, clean_tags, upload_expiry
-from app.services.ingest import ingest
+from app.services.assets import NewAsset, clean_tags, store_asset, upload_expiry
+from app.services.ingest import receive_and_probe
 from app.services.placement import place
 from app.services.validation import FieldErrors
 
@@ -80,6 +81,10 @@ class DeleteAssetPayload:
     deleted_asset_id: strawberry.ID
 
 
+async def _count_upload(ctx: Context) -> None:
+    await ctx.runtime.limiter.hit("upload", ctx.actor.user_id, ctx.settings.upload_rate_limit)
+
+
 async def _new_asset(
     ctx: Context,
     data: AssetPlacementInput,
@@ -97,7 +102,6 @@ async def _new_asset(
     with FieldErrors() as errors:
         tags = clean_tags(errors, data.tags)
     name = sanitize_filename(data.name or filename)
-    await ctx.runtime.limiter.hit("upload", ctx.actor.user_id, ctx.settings.upload_rate_limit)
     return NewAsset(placement, name, tags, source, url)
 
 
@@ -127,21 +131,23 @@ class AssetMutation:
     ) -> AssetPayload | None:
         ctx = info.context
         filename = getattr(file, "filename", None) or "upload"
+        declared = Declared(filename, input.kind, getattr(file, "content_type", None))
         try:
-            new = await _new_asset(ctx, input, filename, AssetSource.UPLOADED)
+            await _count_upload(ctx)
         except BaseException:
             await file.close()  # type: ignore[attr-defined]
             raise
-        declared = Declared(filename, input.kind, getattr(file, "content_type", None))
-        asset = await ingest(
-            ctx.session,
-            ctx.runtime.storage,
-            ctx.runtime.caps,
-            actor_id=ctx.actor.user_id,
-            new=new,
-            declared=declared,
-            chunks=_chunks(file),
+        # Checked and probed before the transaction opens: no lock is held while bytes move.
+        received, probe = await receive_and_probe(
+            ctx.runtime.storage, ctx.runtime.caps, declared, _chunks(file)
         )
+        try:
+            new = await _new_asset(ctx, input, filename, AssetSource.UPLOADED)
+            asset = await store_asset(
+                ctx.session, ctx.runtime.storage, ctx.actor.user_id, new, received, probe
+            )
+        finally:
+            await asyncio.to_thread(received.path.unlink, True)
         return AssetPayload(asset=asset_from_model(asset))
 
     @mutation(description="Start a large upload: PUT the bytes to the returned URL.")
@@ -151,6 +157,7 @@ class AssetMutation:
         input: CreateAssetUploadInput,
     ) -> CreateAssetUploadPayload | None:
         ctx = info.context
+        await _count_upload(ctx)
         new = await _new_asset(ctx, input, input.name or "upload", AssetSource.UPLOADED)
         expires_at = upload_expiry(ctx.now(), ctx.settings.upload_url_ttl_seconds)
         asset = await assets.create_pending_upload(
@@ -175,27 +182,23 @@ class AssetMutation:
         input: ImportAssetFromUrlInput,
     ) -> AssetPayload | None:
         ctx = info.context
-        new = await _new_asset(ctx, input, "", AssetSource.IMPORTED, input.url)
+        await _count_upload(ctx)
         guard = UrlGuard(ctx.settings.import_allowed_networks)
         async with fetch(input.url, guard, ctx.settings.import_timeout_seconds) as fetched:
-            if not input.name:
-                new = NewAsset(
-                    new.placement,
-                    sanitize_filename(fetched.filename),
-                    new.tags,
-                    new.source,
-                    new.source_url,
-                )
             declared = Declared(fetched.filename, input.kind, fetched.mime, fetched.size)
-            asset = await ingest(
-                ctx.session,
+            received, probe = await receive_and_probe(
                 ctx.runtime.storage,
                 ctx.runtime.caps,
-                actor_id=ctx.actor.user_id,
-                new=new,
-                declared=declared,
-                chunks=fetched.response.aiter_bytes(CHUNK),
+                declared,
+                fetched.response.aiter_bytes(CHUNK),
             )
+        try:  # the transaction opens only once the file is here and checked
+            new = await _new_asset(ctx, input, fetched.filename, AssetSource.IMPORTED, input.url)
+            asset = await store_asset(
+                ctx.session, ctx.runtime.storage, ctx.actor.user_id, new, received, probe
+            )
+        finally:
+            await asyncio.to_thread(received.path.unlink, True)
         return AssetPayload(asset=asset_from_model(asset))
 
     @mutation(description="Rename, retag or move an asset within its workspace (EDITOR).")

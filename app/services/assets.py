@@ -29,6 +29,7 @@ from app.services.validation import FieldErrors, require_changes
 from app.storage.base import Storage, content_key
 
 MAX_TAGS = 20
+STALE_UPLOAD = timedelta(minutes=15)
 MAX_TAG_LENGTH = 50
 
 
@@ -163,15 +164,21 @@ async def create_pending_upload(
 
 
 async def claim_upload(session: AsyncSession, asset_id: uuid.UUID, now: datetime) -> Asset:
-    """Move a pending upload to PROCESSING; only one PUT can hold it."""
+    """Move a pending upload to PROCESSING; only one PUT can hold it. An upload left PROCESSING
+    by a process that died (no progress for a while) can be claimed again."""
+    waiting = col(Asset.status) == AssetStatus.PENDING
+    abandoned = sa.and_(
+        col(Asset.status) == AssetStatus.PROCESSING,
+        col(Asset.updated_at) < now - STALE_UPLOAD,
+    )
     claimed = await session.execute(
         sa.update(Asset)
         .where(
             col(Asset.id) == asset_id,
-            col(Asset.status) == AssetStatus.PENDING,
+            sa.or_(waiting, abandoned),
             col(Asset.upload_expires_at) > now,
         )
-        .values(status=AssetStatus.PROCESSING)
+        .values(status=AssetStatus.PROCESSING, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     asset = await session.get(Asset, asset_id, populate_existing=True)

@@ -1,18 +1,14 @@
-"""One pipeline for every way bytes arrive: receive (checked while streaming), probe, store."""
+"""One pipeline for every way bytes arrive: received (checked while streaming) and probed,
+before any transaction opens; ``store_asset`` then keeps them."""
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterable
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.media.intake import Intake, Received
 from app.media.probe import Probe, probe_file
 from app.media.rules import Declared, SizeCaps
-from app.models import Asset
-from app.services.assets import NewAsset, store_asset
 from app.storage.base import Storage
 
 
@@ -26,23 +22,3 @@ async def receive_and_probe(
     except BaseException:
         await asyncio.to_thread(received.path.unlink, True)
         raise
-
-
-async def ingest(
-    session: AsyncSession,
-    storage: Storage,
-    caps: SizeCaps,
-    *,
-    actor_id: uuid.UUID | None,
-    new: NewAsset,
-    declared: Declared,
-    chunks: AsyncIterable[bytes],
-    existing: Asset | None = None,
-) -> Asset:
-    received, probe = await receive_and_probe(storage, caps, declared, chunks)
-    try:
-        return await store_asset(
-            session, storage, actor_id, new, received, probe, existing=existing
-        )
-    finally:
-        await asyncio.to_thread(received.path.unlink, True)
