@@ -115,9 +115,12 @@ class SerializedSession(AsyncSession):
             await super().close()
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def create_sessionmaker(
+    engine: AsyncEngine, info: dict[str, Any] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions copy ``info`` (e.g. the event hub their commits announce to)."""
     return async_sessionmaker(
-        engine, class_=SerializedSession, expire_on_commit=False, autoflush=False
+        engine, class_=SerializedSession, expire_on_commit=False, autoflush=False, info=info or {}
     )
 
 

@@ -36,6 +36,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         schema,
         graphql_ide="graphiql" if settings.is_development else None,
         multipart_uploads_enabled=True,
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        keep_alive=True,
+        keep_alive_interval=15,
     )
 
     @asynccontextmanager

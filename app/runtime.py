@@ -12,6 +12,8 @@ from app.clock import Clock, SystemClock
 from app.db import create_engine, create_sessionmaker, describe_url, ping
 from app.engine.port import WorkEngine
 from app.errors import StartupError
+from app.events.announce import HUB_KEY
+from app.events.hub import EventHub, LocalHub, PostgresHub, RedisHub
 from app.media.rules import MB, SizeCaps
 from app.ratelimit import RateLimiter
 from app.settings import Settings
@@ -32,6 +34,7 @@ class Runtime:
     storage: Storage
     links: MediaLinks
     limiter: RateLimiter
+    hub: EventHub
     work: WorkEngine | None = None  # the durable engine, when this process has one
 
     @property
@@ -45,6 +48,7 @@ class Runtime:
         )
 
     async def close(self) -> None:
+        await self.hub.stop()
         await self.limiter.close()
         await self.engine.dispose()
         if self.read_engine is not self.engine:
@@ -64,13 +68,17 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         if settings.is_sqlite
         else engine
     )
-    writer = create_sessionmaker(engine)
+    hub = make_hub(settings)
+    await hub.start()
+    writer = create_sessionmaker(engine, {HUB_KEY: hub})
     return Runtime(
         settings=settings,
         engine=engine,
         sessionmaker=writer,
         read_engine=read_engine,
-        read_sessionmaker=create_sessionmaker(read_engine) if settings.is_sqlite else writer,
+        read_sessionmaker=(
+            create_sessionmaker(read_engine, {HUB_KEY: hub}) if settings.is_sqlite else writer
+        ),
         security=Security.from_settings(settings),
         clock=clock or SystemClock(),
         storage=LocalStorage(settings.resolved_media_root),
@@ -78,7 +86,21 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
             settings.signing_key(), settings.public_base_url, settings.media_url_ttl_seconds
         ),
         limiter=RateLimiter.from_url(settings.redis_url),
+        hub=hub,
     )
+
+
+def make_hub(settings: Settings) -> EventHub:
+    """Redis when configured, else PostgreSQL LISTEN/NOTIFY on PostgreSQL, else in-process."""
+    choice = settings.event_hub
+    if choice == "auto":
+        choice = "redis" if settings.redis_url else ("local" if settings.is_sqlite else "postgres")
+    if choice == "redis" and settings.redis_url:
+        return RedisHub(settings.redis_url)
+    if choice == "postgres" and not settings.is_sqlite:
+        dsn = settings.database.set(drivername="postgresql").render_as_string(hide_password=False)
+        return PostgresHub(dsn)
+    return LocalHub()
 
 
 async def check_database(engine: AsyncEngine, database_url: str) -> None:

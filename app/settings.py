@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     import_allowed_networks: list[str] = Field(default_factory=list)
     import_timeout_seconds: float = Field(default=30.0, gt=0)
     upload_rate_limit: str = "10/minute"
+    max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    event_hub: str = Field(default="auto", pattern="^(auto|local|redis|postgres)$")
     engine_enabled: bool = True
     execute_work: bool = True
     executor_id: str = "local"

@@ -29,6 +29,7 @@ from app.resolvers.generations import GenerationMutation, GenerationQuery
 from app.resolvers.health import HealthQuery
 from app.resolvers.jobs import JobMutation, JobQuery
 from app.resolvers.node import NodeQuery
+from app.resolvers.subscriptions import Subscription
 from app.resolvers.workspaces import WorkspaceMutation
 from app.schema.context import Context
 from app.schema.enums import ErrorCode
@@ -105,6 +106,7 @@ def build_schema(
     return AppSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[ErrorCode, *NODE_IMPLEMENTATIONS],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),

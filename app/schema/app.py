@@ -6,8 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UnsetType
 
-from app.auth.credentials import read_credentials
+from app.auth.credentials import read_connection_params, read_credentials
 from app.http.request_id import request_id_of
 from app.schema.context import Context
 
@@ -25,3 +27,16 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         await context.authenticate()
         return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """WebSocket: check the Origin, then authenticate once from ``connection_params``."""
+        request = context.request
+        origin = request.headers.get("origin") if request is not None else None
+        allowed = context.settings.cors_origins
+        if origin and allowed and origin not in allowed:
+            raise ConnectionRejectionError({"reason": "origin not allowed"})
+        context.credentials = read_connection_params(context.connection_params)
+        await context.authenticate()
+        if context.credentials is not None and context.maybe_actor_or_none is None:
+            raise ConnectionRejectionError({"reason": "invalid credentials"})
+        return None  # acknowledge without a payload

@@ -30,6 +30,7 @@ class Context:
     credentials: Credentials | None = None
     request_id: str = ""
     read_only: bool = False
+    connection_params: Any = None
     _session: AsyncSession | None = field(default=None, repr=False)
     _actor: Actor | None = field(default=None, repr=False)
     _auth_error: AppError | None = field(default=None, repr=False)
@@ -77,6 +78,11 @@ class Context:
         """Re-read the actor's roles after a mutation changed its own memberships."""
         if self._actor is not None:
             self.adopt(await with_current_roles(self.session, self._actor))
+
+    @property
+    def maybe_actor_or_none(self) -> Actor | None:
+        """The actor, or None when credentials were missing or bad (never raises)."""
+        return None if self._auth_error is not None else self._actor
 
     @property
     def maybe_actor(self) -> Actor | None:

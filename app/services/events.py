@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.events.announce import note_stream
 from app.models import JobEvent
 
 
@@ -19,6 +20,11 @@ def generation_stream(generation_id: uuid.UUID) -> str:
 
 def job_stream(job_id: uuid.UUID) -> str:
     return f"job:{job_id.hex}"
+
+
+def workspace_stream(workspace_id: uuid.UUID) -> str:
+    """A channel (not a stored stream) announcing any event of the workspace."""
+    return f"workspace:{workspace_id.hex}"
 
 
 async def record(
@@ -41,4 +47,6 @@ async def record(
     )
     session.add(event)
     await session.flush()
+    note_stream(session, stream_id)  # announced once this transaction commits
+    note_stream(session, workspace_stream(workspace_id))
     return event

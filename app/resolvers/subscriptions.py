@@ -1,0 +1,115 @@
+"""Live subscriptions: job and generation events and states, resumable with ``afterSeq``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from app.errors import NotFoundError
+from app.ids import expect_global_id
+from app.models import Generation, Job
+from app.models.enums import JobStatus
+from app.schema.context import Info
+from app.schema.types.event import EventType
+from app.schema.types.generation import GenerationType
+from app.schema.types.job import JobType
+from app.services.events import generation_stream, job_stream
+from app.services.following import follow
+from app.services.generations import FINAL_STATUSES
+
+JOB_FINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+async def _job(info: Info, job_id: uuid.UUID) -> Job:
+    actor = info.context.actor
+    async with info.context.runtime.read_sessionmaker() as session:
+        job = await session.get(Job, job_id)
+    if job is None or job.workspace_id not in actor.workspace_ids:
+        raise NotFoundError("Job not found.")
+    return job
+
+
+async def _generation(info: Info, generation_id: uuid.UUID) -> Generation:
+    actor = info.context.actor
+    async with info.context.runtime.read_sessionmaker() as session:
+        generation = await session.get(Generation, generation_id)
+    if generation is None or generation.workspace_id not in actor.workspace_ids:
+        raise NotFoundError("Generation not found.")
+    return generation
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="A job's events in order, from after `afterSeq`; ends when the job does."
+    )
+    async def job_events(
+        self, info: Info, job_id: strawberry.ID, after_seq: int = 0
+    ) -> AsyncGenerator[EventType, None]:
+        pk = expect_global_id(job_id, "Job", field="jobId")
+        job = await _job(info, pk)
+
+        async def finished() -> bool:
+            return (await _job(info, pk)).status in JOB_FINAL
+
+        async for event in follow(
+            info.context.runtime,
+            user_id=info.context.actor.user_id,
+            workspace_id=job.workspace_id,
+            stream=job_stream(pk),
+            after=after_seq,
+            finished=finished,
+        ):
+            yield EventType.from_model(event)
+
+    @strawberry.subscription(
+        description="The job now, then again after every change, until it ends."
+    )
+    async def job_updated(self, info: Info, job_id: strawberry.ID) -> AsyncGenerator[JobType, None]:
+        pk = expect_global_id(job_id, "Job", field="jobId")
+        job = await _job(info, pk)
+        yield JobType.from_model(job)
+        if job.status in JOB_FINAL:
+            return
+
+        async def finished() -> bool:
+            return (await _job(info, pk)).status in JOB_FINAL
+
+        async for _ in follow(
+            info.context.runtime,
+            user_id=info.context.actor.user_id,
+            workspace_id=job.workspace_id,
+            stream=job_stream(pk),
+            after=job.last_event_seq,
+            finished=finished,
+        ):
+            yield JobType.from_model(await _job(info, pk))
+
+    @strawberry.subscription(
+        description="A generation now, then after every change, until it ends."
+    )
+    async def generation_updated(
+        self,
+        info: Info,
+        id: strawberry.ID,
+    ) -> AsyncGenerator[GenerationType, None]:
+        pk = expect_global_id(id, "Generation")
+        generation = await _generation(info, pk)
+        yield GenerationType.from_model(generation)
+        if generation.status in FINAL_STATUSES:
+            return
+
+        async def finished() -> bool:
+            return (await _generation(info, pk)).status in FINAL_STATUSES
+
+        async for _ in follow(
+            info.context.runtime,
+            user_id=info.context.actor.user_id,
+            workspace_id=generation.workspace_id,
+            stream=generation_stream(pk),
+            after=0,
+            finished=finished,
+        ):
+            yield GenerationType.from_model(await _generation(info, pk))

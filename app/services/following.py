@@ -1,0 +1,72 @@
+"""Following a stored event stream live without losing or repeating an event.
+
+Listen first, then read everything after the last sequence number seen, then wait for a hint
+(or a heartbeat timeout) and read again; sequence numbers make duplicates impossible. Every
+wake-up re-checks that the follower may still see the workspace.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import sqlalchemy as sa
+from sqlmodel import col
+
+from app.errors import ForbiddenError
+from app.models import JobEvent, Membership
+from app.runtime import Runtime
+
+HEARTBEAT_SECONDS = 25.0
+PAGE = 500
+
+
+async def read_after(runtime: Runtime, stream: str, after: int) -> list[JobEvent]:
+    async with runtime.read_sessionmaker() as session:
+        statement = (
+            sa.select(JobEvent)
+            .where(col(JobEvent.stream_id) == stream, col(JobEvent.seq) > after)
+            .order_by(col(JobEvent.seq))
+            .limit(PAGE)
+        )
+        return list((await session.execute(statement)).scalars())
+
+
+async def still_member(runtime: Runtime, user_id: uuid.UUID, workspace_id: uuid.UUID) -> bool:
+    async with runtime.read_sessionmaker() as session:
+        found = await session.scalar(
+            sa.select(col(Membership.id)).where(
+                col(Membership.user_id) == user_id, col(Membership.workspace_id) == workspace_id
+            )
+        )
+    return found is not None
+
+
+async def follow(
+    runtime: Runtime,
+    *,
+    user_id: uuid.UUID,
+    workspace_id: uuid.UUID,
+    stream: str,
+    after: int,
+    finished: Callable[[], Awaitable[bool]],
+    heartbeat: float = HEARTBEAT_SECONDS,
+) -> AsyncIterator[JobEvent]:
+    async with runtime.hub.listen(stream) as hints:
+        last = after
+        while True:
+            events = await read_after(runtime, stream, last)
+            for event in events:
+                last = event.seq
+                yield event
+            if len(events) == PAGE:
+                continue
+            if await finished():
+                events = await read_after(runtime, stream, last)  # anything written meanwhile
+                for event in events:
+                    last = event.seq
+                    yield event
+                return
+            await hints.wait(heartbeat)
+            if not await still_member(runtime, user_id, workspace_id):
+                raise ForbiddenError("You are no longer a member of this workspace.")
