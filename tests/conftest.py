@@ -52,6 +52,16 @@ def redis_url() -> str:
     return url
 
 
+@pytest.fixture
+def postgres_only_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A migrated PostgreSQL database (for tests that only make sense on PostgreSQL)."""
+    if databases.postgres_admin_url() is None:
+        pytest.skip(f"{databases.POSTGRES_ENV} is not set")
+    template_name = request.getfixturevalue("postgres_template")
+    with databases.postgres_database(template=template_name) as url:
+        yield url
+
+
 @pytest.fixture(params=DIALECTS)
 def dialect(request: pytest.FixtureRequest) -> str:
     return str(request.param)

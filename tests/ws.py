@@ -16,9 +16,7 @@ _ids = itertools.count(1)
 
 
 def _connect(client: httpx.AsyncClient) -> AbstractAsyncContextManager[AsyncWebSocketSession]:
-    return aconnect_ws(
-        "http://testserver/graphql", client, subprotocols=["graphql-transport-ws"]
-    )
+    return aconnect_ws("http://testserver/graphql", client, subprotocols=["graphql-transport-ws"])
 
 
 @asynccontextmanager
