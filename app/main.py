@@ -39,6 +39,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         keep_alive=True,
         keep_alive_interval=15,
+        allowed_origins=settings.cors_origins,  # WebSockets from other origins are refused
     )
 
     @asynccontextmanager

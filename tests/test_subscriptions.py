@@ -10,6 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from httpx_ws import WebSocketDisconnect, aconnect_ws
+from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 
 from app.ids import decode_global_id, encode_global_id
@@ -18,7 +20,7 @@ from app.models import Job
 from app.models.enums import JobStatus
 from app.services.events import job_stream, record
 from tests.conftest import make_settings
-from tests.graphql import Account, create_campaign, create_client, register
+from tests.graphql import Account, add_member, create_campaign, create_client, register
 from tests.test_jobs import CREATE, brief
 from tests.ws import subscribe_all, ws_session
 
@@ -150,11 +152,17 @@ async def _job(runtime: object, workspace_id: uuid.UUID, client_id: uuid.UUID) -
 
 
 async def _write_events(
-    runtime: object, workspace_id: uuid.UUID, job_id: uuid.UUID, count: int
+    runtime: object,
+    workspace_id: uuid.UUID,
+    job_id: uuid.UUID,
+    count: int,
+    *,
+    finish: bool = True,
+    start: int = 0,
 ) -> None:
-    for index in range(count):
+    for index in range(start, start + count):
         async with runtime.sessionmaker() as session, session.begin():  # type: ignore[attr-defined]
-            if index == count - 1:
+            if finish and index == start + count - 1:
                 job = await session.get(Job, job_id)
                 job.status = JobStatus.CANCELLED
             await record(
@@ -162,3 +170,141 @@ async def _write_events(
             )
         if index % 5 == 0:
             await asyncio.sleep(0)
+
+
+class TestAccessAndTransports:
+    async def test_a_member_removed_mid_stream_stops_receiving(
+        self, live: tuple[Starlette, Account]
+    ) -> None:
+        app, owner = live
+        runtime = app.state.runtime
+        workspace_id = decode_global_id(owner.workspace_id).id
+        job = await _job(
+            runtime,
+            workspace_id,
+            decode_global_id(await create_client(owner.gql, owner.workspace_id)).id,
+        )
+        http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        )
+        async with http:
+            member = await register(http, "Member")
+            membership = await add_member(owner, member, "VIEWER")
+        async with ws_session(app, member.gql.token) as ws:
+            await ws.send_json(
+                {
+                    "id": "m",
+                    "type": "subscribe",
+                    "payload": {
+                        "query": EVENTS,
+                        "variables": {"j": encode_global_id("Job", job), "after": 0},
+                    },
+                }
+            )
+            await _write_events(runtime, workspace_id, job, 1, finish=False)
+            first = await ws.receive_json(timeout=10)
+            assert first["type"] == "next"
+            (
+                await owner.gql(
+                    "mutation($m: ID!) { removeMember(input: {membershipId: $m}) { removedMembershipId } }",
+                    {"m": membership},
+                )
+            ).ok()
+            await _write_events(runtime, workspace_id, job, 1, finish=False, start=1)
+            ended = await ws.receive_json(timeout=10)
+        assert ended["type"] in {"next", "error"}
+        errors = ended["payload"] if ended["type"] == "error" else ended["payload"].get("errors")
+        assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+    async def test_workspace_activity_streams_new_events(
+        self, live: tuple[Starlette, Account]
+    ) -> None:
+        app, owner = live
+        runtime = app.state.runtime
+        workspace_id = decode_global_id(owner.workspace_id).id
+        job = await _job(
+            runtime,
+            workspace_id,
+            decode_global_id(await create_client(owner.gql, owner.workspace_id)).id,
+        )
+        async with ws_session(app, owner.gql.token) as ws:
+            await ws.send_json(
+                {
+                    "id": "a",
+                    "type": "subscribe",
+                    "payload": {
+                        "query": "subscription($w: ID!) { workspaceActivity(workspaceId: $w) { stream seq type } }",
+                        "variables": {"w": owner.workspace_id},
+                    },
+                }
+            )
+            await asyncio.sleep(0.2)
+            await _write_events(runtime, workspace_id, job, 3, finish=False)
+            got = [
+                (await ws.receive_json(timeout=10))["payload"]["data"]["workspaceActivity"]
+                for _ in range(3)
+            ]
+        assert [(g["seq"], g["type"]) for g in got] == [(1, "e0"), (2, "e1"), (3, "e2")]
+
+    async def test_origins_outside_the_allow_list_are_refused(
+        self, database_url: str, tmp_path: Path
+    ) -> None:
+        settings = make_settings(database_url, tmp_path, cors_origins=["https://app.example"])
+        app = create_app(settings)
+        async with LifespanManager(app):
+            transport = ASGIWebSocketTransport(app)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://testserver"
+            ) as client:
+                with pytest.raises(WebSocketDisconnect) as closed:
+                    async with aconnect_ws(
+                        "http://testserver/graphql",
+                        client,
+                        subprotocols=["graphql-transport-ws"],
+                        headers={"Origin": "https://evil.example"},
+                    ):
+                        pass
+        assert closed.value.code == 1008
+
+    async def test_the_legacy_graphql_ws_protocol_works_too(
+        self, live: tuple[Starlette, Account]
+    ) -> None:
+        app, owner = live
+        runtime = app.state.runtime
+        workspace_id = decode_global_id(owner.workspace_id).id
+        job = await _job(
+            runtime,
+            workspace_id,
+            decode_global_id(await create_client(owner.gql, owner.workspace_id)).id,
+        )
+        await _write_events(runtime, workspace_id, job, 3)
+        async with httpx.AsyncClient(
+            transport=ASGIWebSocketTransport(app), base_url="http://testserver"
+        ) as client, aconnect_ws(
+            "http://testserver/graphql", client, subprotocols=["graphql-ws"]
+        ) as ws:
+            await ws.send_json(
+                {
+                    "type": "connection_init",
+                    "payload": {"Authorization": f"Bearer {owner.gql.token}"},
+                }
+            )
+            assert (await ws.receive_json(timeout=10))["type"] == "connection_ack"
+            await ws.send_json(
+                {
+                    "id": "1",
+                    "type": "start",
+                    "payload": {
+                        "query": EVENTS,
+                        "variables": {"j": encode_global_id("Job", job), "after": 0},
+                    },
+                }
+            )
+            seqs = []
+            while True:
+                message = await ws.receive_json(timeout=10)
+                if message["type"] == "data":
+                    seqs.append(message["payload"]["data"]["jobEvents"]["seq"])
+                elif message["type"] == "complete":
+                    break
+        assert seqs == [1, 2, 3]

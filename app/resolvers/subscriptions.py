@@ -16,7 +16,7 @@ from app.schema.types.event import EventType
 from app.schema.types.generation import GenerationType
 from app.schema.types.job import JobType
 from app.services.events import generation_stream, job_stream
-from app.services.following import follow
+from app.services.following import follow, follow_workspace
 from app.services.generations import FINAL_STATUSES
 
 JOB_FINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
@@ -41,7 +41,7 @@ async def _generation(info: Info, generation_id: uuid.UUID) -> Generation:
 
 
 @strawberry.type
-class Subscription:
+class JobSubscription:
     @strawberry.subscription(
         description="A job's events in order, from after `afterSeq`; ends when the job does."
     )
@@ -113,3 +113,19 @@ class Subscription:
             finished=finished,
         ):
             yield GenerationType.from_model(await _generation(info, pk))
+
+
+@strawberry.type
+class ActivitySubscription:
+    @strawberry.subscription(description="Every event in a workspace from now on (dashboards).")
+    async def workspace_activity(
+        self, info: Info, workspace_id: strawberry.ID
+    ) -> AsyncGenerator[EventType, None]:
+        pk = expect_global_id(workspace_id, "Workspace", field="workspaceId")
+        actor = info.context.actor
+        if pk not in actor.workspace_ids:
+            raise NotFoundError("Workspace not found.")
+        async for event in follow_workspace(
+            info.context.runtime, user_id=actor.user_id, workspace_id=pk, since=info.context.now()
+        ):
+            yield EventType.from_model(event)

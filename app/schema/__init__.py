@@ -29,7 +29,7 @@ from app.resolvers.generations import GenerationMutation, GenerationQuery
 from app.resolvers.health import HealthQuery
 from app.resolvers.jobs import JobMutation, JobQuery
 from app.resolvers.node import NodeQuery
-from app.resolvers.subscriptions import Subscription
+from app.resolvers.subscriptions import ActivitySubscription, JobSubscription
 from app.resolvers.workspaces import WorkspaceMutation
 from app.schema.context import Context
 from app.schema.enums import ErrorCode
@@ -44,6 +44,7 @@ from app.schema.types.job import JobType, SceneType
 from app.schema.types.member import MembershipType, UserType
 from app.schema.types.workspace import WorkspaceType
 
+Subscription = merge_types("Subscription", (JobSubscription, ActivitySubscription))
 Query = merge_types("Query", (NodeQuery, AccountQuery, GenerationQuery, JobQuery, HealthQuery))
 Mutation = merge_types(
     "Mutation",

@@ -29,12 +29,7 @@ class GraphQLApp(GraphQL[Context, None]):
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """WebSocket: check the Origin, then authenticate once from ``connection_params``."""
-        request = context.request
-        origin = request.headers.get("origin") if request is not None else None
-        allowed = context.settings.cors_origins
-        if origin and allowed and origin not in allowed:
-            raise ConnectionRejectionError({"reason": "origin not allowed"})
+        """WebSocket: authenticate once from ``connection_params`` (Origins are checked before)."""
         context.credentials = read_connection_params(context.connection_params)
         await context.authenticate()
         if context.credentials is not None and context.maybe_actor_or_none is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col
@@ -16,6 +17,7 @@ from sqlmodel import col
 from app.errors import ForbiddenError
 from app.models import JobEvent, Membership
 from app.runtime import Runtime
+from app.services.events import workspace_stream
 
 HEARTBEAT_SECONDS = 25.0
 PAGE = 500
@@ -67,6 +69,39 @@ async def follow(
                     last = event.seq
                     yield event
                 return
+            await hints.wait(heartbeat)
+            if not await still_member(runtime, user_id, workspace_id):
+                raise ForbiddenError("You are no longer a member of this workspace.")
+
+
+async def read_workspace_after(
+    runtime: Runtime, workspace_id: uuid.UUID, cursor: tuple[Any, uuid.UUID] | None
+) -> list[JobEvent]:
+    async with runtime.read_sessionmaker() as session:
+        statement = sa.select(JobEvent).where(col(JobEvent.workspace_id) == workspace_id)
+        if cursor is not None:
+            statement = statement.where(
+                sa.tuple_(col(JobEvent.created_at), col(JobEvent.id)) > sa.tuple_(*cursor)
+            )
+        statement = statement.order_by(col(JobEvent.created_at), col(JobEvent.id)).limit(PAGE)
+        return list((await session.execute(statement)).scalars())
+
+
+async def follow_workspace(
+    runtime: Runtime,
+    *,
+    user_id: uuid.UUID,
+    workspace_id: uuid.UUID,
+    since: Any,
+    heartbeat: float = HEARTBEAT_SECONDS,
+) -> AsyncIterator[JobEvent]:
+    """Every event of the workspace from ``since`` on, until the follower leaves it."""
+    async with runtime.hub.listen(workspace_stream(workspace_id)) as hints:
+        cursor: tuple[Any, uuid.UUID] | None = (since, uuid.UUID(int=0))
+        while True:
+            for event in await read_workspace_after(runtime, workspace_id, cursor):
+                cursor = (event.created_at, event.id)
+                yield event
             await hints.wait(heartbeat)
             if not await still_member(runtime, user_id, workspace_id):
                 raise ForbiddenError("You are no longer a member of this workspace.")
