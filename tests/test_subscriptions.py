@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from httpx_ws import WebSocketDisconnect, aconnect_ws
+from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 
@@ -278,11 +279,12 @@ class TestAccessAndTransports:
             decode_global_id(await create_client(owner.gql, owner.workspace_id)).id,
         )
         await _write_events(runtime, workspace_id, job, 3)
-        async with httpx.AsyncClient(
-            transport=ASGIWebSocketTransport(app), base_url="http://testserver"
-        ) as client, aconnect_ws(
-            "http://testserver/graphql", client, subprotocols=["graphql-ws"]
-        ) as ws:
+        async with (
+            httpx.AsyncClient(
+                transport=ASGIWebSocketTransport(app), base_url="http://testserver"
+            ) as client,
+            _legacy(client) as ws,
+        ):
             await ws.send_json(
                 {
                     "type": "connection_init",
@@ -308,3 +310,7 @@ class TestAccessAndTransports:
                 elif message["type"] == "complete":
                     break
         assert seqs == [1, 2, 3]
+
+
+def _legacy(client: httpx.AsyncClient) -> AbstractAsyncContextManager[AsyncWebSocketSession]:
+    return aconnect_ws("http://testserver/graphql", client, subprotocols=["graphql-ws"])
