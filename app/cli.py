@@ -144,6 +144,28 @@ async def _run_worker(settings: Settings) -> None:
         await runtime.close()
 
 
+jobs = typer.Typer(help="Work with ad-video jobs.", no_args_is_help=True)
+cli.add_typer(jobs, name="jobs")
+
+
+@jobs.command("watch")
+def watch_job(
+    job_id: Annotated[str, typer.Argument(help="The job's ID.")],
+    url: Annotated[str, typer.Option(help="The server.")] = "http://127.0.0.1:8000",
+    token: Annotated[
+        str, typer.Option(envvar="ADSTUDIO_TOKEN", help="An access token or API key.")
+    ] = "",
+) -> None:
+    """Show a job's progress live until it ends (exit 0 when it COMPLETED)."""
+    from app.watch import watch
+
+    try:
+        status = asyncio.run(watch(url, token, job_id))
+    except (OSError, RuntimeError) as exc:
+        raise fail(str(exc)) from None
+    raise typer.Exit(0 if status == "COMPLETED" else 1)
+
+
 @cli.command("export-schema")
 def export_schema_command(
     output: Annotated[

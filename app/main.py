@@ -16,6 +16,7 @@ from app.http.health import healthz, readyz
 from app.http.media import serve_media
 from app.http.multipart_guard import MultipartGuard
 from app.http.request_id import RequestIdMiddleware
+from app.http.sse import sse_route
 from app.http.uploads import receive_upload
 from app.http.webhooks import replicate_webhook
 from app.log import configure_logging
@@ -77,6 +78,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql/stream", sse_route(schema), methods=["POST"]),
         Route("/media/{asset}/{variant}", serve_media, methods=["GET", "HEAD"]),
         Route("/uploads/{asset}", receive_upload, methods=["PUT"]),
         Route("/webhooks/replicate", replicate_webhook, methods=["POST"]),

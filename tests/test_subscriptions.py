@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
@@ -314,3 +315,50 @@ class TestAccessAndTransports:
 
 def _legacy(client: httpx.AsyncClient) -> AbstractAsyncContextManager[AsyncWebSocketSession]:
     return aconnect_ws("http://testserver/graphql", client, subprotocols=["graphql-ws"])
+
+
+class TestServerSentEvents:
+    async def test_http_only_clients_get_the_stream_as_events(
+        self, live: tuple[Starlette, Account]
+    ) -> None:
+        app, owner = live
+        runtime = app.state.runtime
+        workspace_id = decode_global_id(owner.workspace_id).id
+        job = await _job(
+            runtime,
+            workspace_id,
+            decode_global_id(await create_client(owner.gql, owner.workspace_id)).id,
+        )
+        await _write_events(runtime, workspace_id, job, 4)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            response = await http.post(
+                "/graphql/stream",
+                json={
+                    "query": EVENTS,
+                    "variables": {"j": encode_global_id("Job", job), "after": 1},
+                },
+                headers={
+                    "Authorization": f"Bearer {owner.gql.token}",
+                    "Accept": "text/event-stream",
+                },
+            )
+        assert response.headers["content-type"].startswith("text/event-stream")
+        blocks = [b for b in response.text.split("\n\n") if b.strip()]
+        names = [b.split("\n")[0] for b in blocks]
+        assert names == ["event: next"] * 3 + ["event: complete"]
+        seqs = [json.loads(b.split("data: ", 1)[1])["data"]["jobEvents"]["seq"] for b in blocks[:3]]
+        assert seqs == [2, 3, 4]
+
+    async def test_without_credentials_the_stream_says_why(
+        self, live: tuple[Starlette, Account]
+    ) -> None:
+        app, _ = live
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as http:
+            response = await http.post(
+                "/graphql/stream", json={"query": EVENTS, "variables": {"j": "x", "after": 0}}
+            )
+        first = json.loads(response.text.split("data: ", 1)[1].split("\n", 1)[0])
+        assert first["errors"][0]["extensions"]["code"] in {"UNAUTHENTICATED", "BAD_USER_INPUT"}
