@@ -22,6 +22,7 @@ from app.models import Job
 from app.models.enums import JobStatus
 from app.services.events import job_stream, record
 from tests.conftest import make_settings
+from tests.generation_helpers import generate
 from tests.graphql import Account, add_member, create_campaign, create_client, register
 from tests.test_jobs import CREATE, brief
 from tests.ws import subscribe_all, ws_session
@@ -362,3 +363,86 @@ class TestServerSentEvents:
             )
         first = json.loads(response.text.split("data: ", 1)[1].split("\n", 1)[0])
         assert first["errors"][0]["extensions"]["code"] in {"UNAUTHENTICATED", "BAD_USER_INPUT"}
+
+
+class TestConnections:
+    async def test_a_generation_streams_to_its_final_state(
+        self, live: tuple[Starlette, Account]
+    ) -> None:
+        app, owner = live
+        started = await generate(
+            owner.gql, "image", {"workspaceId": owner.workspace_id, "prompt": "x"}
+        )
+        async with ws_session(app, owner.gql.token) as ws:
+            updates = await subscribe_all(
+                ws,
+                "subscription($g: ID!) { generationUpdated(id: $g) { status } }",
+                {"g": started["id"]},
+            )
+        statuses = [u["data"]["generationUpdated"]["status"] for u in updates]
+        assert statuses[-1] == "SUCCEEDED"
+        assert statuses[0] in {"QUEUED", "RUNNING", "SUCCEEDED"}
+
+    async def test_subscriptions_per_connection_are_capped(
+        self, database_url: str, tmp_path: Path
+    ) -> None:
+        settings = make_settings(database_url, tmp_path, max_subscriptions_per_connection=2)
+        app = create_app(settings)
+        async with LifespanManager(app):
+            http = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+            )
+            async with http:
+                owner = await register(http)
+                client = await create_client(owner.gql, owner.workspace_id)
+            runtime = app.state.runtime
+            workspace_id = decode_global_id(owner.workspace_id).id
+            job = await _job(runtime, workspace_id, decode_global_id(client).id)
+            variables = {"j": encode_global_id("Job", job), "after": 0}
+            async with ws_session(app, owner.gql.token) as ws:
+                for sid in ("1", "2", "3"):
+                    await ws.send_json(
+                        {
+                            "id": sid,
+                            "type": "subscribe",
+                            "payload": {"query": EVENTS, "variables": variables},
+                        }
+                    )
+                message = await ws.receive_json(timeout=10)
+        assert message["id"] == "3"
+        assert message["type"] == "error"
+        assert "limit" in message["payload"][0]["message"].lower()
+
+    async def test_disconnecting_leaves_nothing_behind(
+        self, live: tuple[Starlette, Account]
+    ) -> None:
+        app, owner = live
+        runtime = app.state.runtime
+        hub = runtime.hub
+        workspace_id = decode_global_id(owner.workspace_id).id
+        job = await _job(
+            runtime,
+            workspace_id,
+            decode_global_id(await create_client(owner.gql, owner.workspace_id)).id,
+        )
+        before = len(asyncio.all_tasks())
+        for _ in range(5):
+            async with ws_session(app, owner.gql.token) as ws:
+                await ws.send_json(
+                    {
+                        "id": "1",
+                        "type": "subscribe",
+                        "payload": {
+                            "query": EVENTS,
+                            "variables": {"j": encode_global_id("Job", job), "after": 0},
+                        },
+                    }
+                )
+                await asyncio.sleep(0.1)
+                assert hub.listener_count >= 1
+        for _ in range(50):
+            if hub.listener_count == 0 and len(asyncio.all_tasks()) <= before:
+                break
+            await asyncio.sleep(0.05)
+        assert hub.listener_count == 0
+        assert len(asyncio.all_tasks()) <= before
