@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import strawberry
+
 from app.pagination import Direction
 from app.schema.context import Info
 from app.schema.inputs import Order
@@ -41,3 +43,54 @@ async def resolve_connection(
     return build_connection(
         page, spec, to_node, lambda: loaders.count.load((parent_id, spec.count_key()))
     )
+
+
+def connection_field(
+    *,
+    model: type[Any],
+    node: type[Any],
+    to_node: Callable[[Any], Any],
+    parent: str,
+    filter_input: type[Any],
+    empty_filter: Filter,
+    description: str,
+) -> Any:
+    """A connection field (Relay arguments, a filter, an order) on a type whose ``pk`` is the
+    ``parent`` column's value. One definition serves every parent type."""
+
+    async def field(
+        root: Any,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: Any = None,
+        order_by: Order | None = None,
+    ) -> Any:
+        return await resolve_connection(
+            info,
+            model=model,
+            parent=parent,
+            parent_id=root.pk,
+            to_node=to_node,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            order_by=order_by,
+            list_filter=filter.to_filter() if filter is not None else empty_filter,
+        )
+
+    field.__annotations__ = {
+        "root": Any,
+        "info": Info,
+        "first": int | None,
+        "after": str | None,
+        "last": int | None,
+        "before": str | None,
+        "filter": filter_input | None,
+        "order_by": Order | None,
+        "return": Connection[node],  # type: ignore[valid-type]
+    }
+    return strawberry.field(resolver=field, description=description)
