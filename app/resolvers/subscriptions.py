@@ -16,16 +16,21 @@ from app.schema.types.event import EventType
 from app.schema.types.generation import GenerationType
 from app.schema.types.job import JobType
 from app.services.events import generation_stream, job_stream
-from app.services.following import follow, follow_workspace
+from app.services.following import follow, follow_workspace, shared
 from app.services.generations import FINAL_STATUSES
 
 JOB_FINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
 
 
+async def _load_job(info: Info, job_id: uuid.UUID) -> Job | None:
+    async with info.context.runtime.read_sessionmaker() as session:
+        return await session.get(Job, job_id)
+
+
 async def _job(info: Info, job_id: uuid.UUID) -> Job:
     actor = info.context.actor
-    async with info.context.runtime.read_sessionmaker() as session:
-        job = await session.get(Job, job_id)
+    key = ("job", id(info.context.runtime), job_id)
+    job = await shared(key, lambda: _load_job(info, job_id))
     if job is None or job.workspace_id not in actor.workspace_ids:
         raise NotFoundError("Job not found.")
     return job

@@ -7,9 +7,10 @@ wake-up re-checks that the follower may still see the workspace.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlmodel import col
@@ -21,9 +22,37 @@ from app.services.events import workspace_stream
 
 HEARTBEAT_SECONDS = 25.0
 PAGE = 500
+T = TypeVar("T")
+_in_flight: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
+
+
+async def shared(key: tuple[Any, ...], load: Callable[[], Awaitable[T]]) -> T:
+    """Single flight: followers woken together by one hint share one query per key."""
+    pending = _in_flight.get(key)
+    if pending is not None:
+        return cast(T, await asyncio.shield(pending))
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    _in_flight[key] = future
+    try:
+        result = await load()
+    except BaseException as error:
+        future.set_exception(error)
+        future.exception()  # retrieved: waiters re-raise it, nobody else needs to
+        raise
+    else:
+        future.set_result(result)
+        return result
+    finally:
+        _in_flight.pop(key, None)
 
 
 async def read_after(runtime: Runtime, stream: str, after: int) -> list[JobEvent]:
+    return await shared(
+        ("events", id(runtime), stream, after), lambda: _read_after(runtime, stream, after)
+    )
+
+
+async def _read_after(runtime: Runtime, stream: str, after: int) -> list[JobEvent]:
     async with runtime.read_sessionmaker() as session:
         statement = (
             sa.select(JobEvent)
@@ -35,6 +64,11 @@ async def read_after(runtime: Runtime, stream: str, after: int) -> list[JobEvent
 
 
 async def still_member(runtime: Runtime, user_id: uuid.UUID, workspace_id: uuid.UUID) -> bool:
+    key = ("member", id(runtime), user_id, workspace_id)
+    return await shared(key, lambda: _still_member(runtime, user_id, workspace_id))
+
+
+async def _still_member(runtime: Runtime, user_id: uuid.UUID, workspace_id: uuid.UUID) -> bool:
     async with runtime.read_sessionmaker() as session:
         found = await session.scalar(
             sa.select(col(Membership.id)).where(
