@@ -10,12 +10,11 @@ import strawberry
 
 from app.ids import encode_global_id
 from app.models import Campaign, Client
-from app.schema.connections import resolve_connection
+from app.schema.connections import connection_field
 from app.schema.context import Info
 from app.schema.enums import CampaignStatus
-from app.schema.inputs import Order
 from app.schema.types.asset_connection import assets_of
-from app.schema.types.common import Connection, Money, Node, required
+from app.schema.types.common import Money, Node, required
 from app.schema.types.generation_connection import generations_of
 from app.schema.types.job_connection import jobs_of
 from app.services.listing import CampaignFilter
@@ -61,6 +60,9 @@ class CampaignFilterInput:
     search: str | None = strawberry.field(default=None, description="Part of the name.")
     status: list[CampaignStatus] | None = None
 
+    def to_filter(self) -> CampaignFilter:
+        return CampaignFilter(search=self.search, statuses=tuple(self.status or ()))
+
 
 @strawberry.type(name="Client", description="A client of the agency.")
 class ClientType(Node):
@@ -94,36 +96,15 @@ class ClientType(Node):
             info.context.loaders.workspace, self.workspace_id, WorkspaceType.from_model, "Workspace"
         )
 
-    @strawberry.field(description="The client's campaigns. Default order: newest first.")
-    async def campaigns(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: CampaignFilterInput | None = None,
-        order_by: Order | None = None,
-    ) -> Connection[CampaignRef]:
-        from app.schema.types.campaign import CampaignType
-
-        campaign_filter = CampaignFilter(
-            search=filter.search if filter else None,
-            statuses=tuple(filter.status or ()) if filter else (),
-        )
-        return await resolve_connection(
-            info,
-            model=Campaign,
-            parent="client_id",
-            parent_id=self.pk,
-            to_node=CampaignType.from_model,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            order_by=order_by,
-            list_filter=campaign_filter,
-        )
+    campaigns = connection_field(
+        model=Campaign,
+        node=CampaignRef,
+        to_node=lambda row: _campaign_type().from_model(row),
+        parent="client_id",
+        filter_input=CampaignFilterInput,
+        empty_filter=CampaignFilter(),
+        description="The client's campaigns. Default order: newest first.",
+    )
 
     generations = generations_of("client_id")
 
@@ -139,3 +120,9 @@ class ClientType(Node):
             video_count=found.video_count,
             total_spend=Money(amount=found.total_spend, currency="USD"),
         )
+
+
+def _campaign_type() -> type[CampaignType]:
+    from app.schema.types.campaign import CampaignType
+
+    return CampaignType

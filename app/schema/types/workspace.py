@@ -11,10 +11,9 @@ import strawberry
 from app.ids import encode_global_id
 from app.models import Client, Membership, Workspace
 from app.pagination import Direction
-from app.schema.connections import resolve_connection
+from app.schema.connections import connection_field, resolve_connection
 from app.schema.context import Info
 from app.schema.enums import Role
-from app.schema.inputs import Order
 from app.schema.types.asset_connection import assets_of
 from app.schema.types.common import Connection, Node
 from app.schema.types.generation_connection import generations_of
@@ -32,6 +31,9 @@ MembershipRef = Annotated["MembershipType", strawberry.lazy("app.schema.types.me
 @strawberry.input(description="Narrow a workspace's clients.")
 class ClientFilterInput:
     search: str | None = strawberry.field(default=None, description="Part of the name.")
+
+    def to_filter(self) -> ClientFilter:
+        return ClientFilter(search=self.search)
 
 
 @strawberry.type(name="Workspace", description="An agency team; everything belongs to one.")
@@ -60,32 +62,15 @@ class WorkspaceType(Node):
     def viewer_role(self, info: Info) -> Role | None:
         return info.context.actor.role_in(self.pk)
 
-    @strawberry.field(description="The workspace's clients. Default order: newest first.")
-    async def clients(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: ClientFilterInput | None = None,
-        order_by: Order | None = None,
-    ) -> Connection[ClientRef]:
-        from app.schema.types.client import ClientType
-
-        return await resolve_connection(
-            info,
-            model=Client,
-            parent="workspace_id",
-            parent_id=self.pk,
-            to_node=ClientType.from_model,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            order_by=order_by,
-            list_filter=ClientFilter(search=filter.search if filter else None),
-        )
+    clients = connection_field(
+        model=Client,
+        node=ClientRef,
+        to_node=lambda row: _client_type().from_model(row),
+        parent="workspace_id",
+        filter_input=ClientFilterInput,
+        empty_filter=ClientFilter(),
+        description="The workspace's clients. Default order: newest first.",
+    )
 
     generations = generations_of("workspace_id")
 
@@ -116,3 +101,9 @@ class WorkspaceType(Node):
             before=before,
             default_direction=Direction.ASC,
         )
+
+
+def _client_type() -> type[ClientType]:
+    from app.schema.types.client import ClientType
+
+    return ClientType
