@@ -12,7 +12,7 @@ from app.clock import Clock, SystemClock
 from app.db import create_engine, create_sessionmaker, describe_url, ping
 from app.engine.port import WorkEngine
 from app.errors import StartupError
-from app.events.announce import HUB_KEY
+from app.events.announce import HUB_KEY, drain
 from app.events.hub import EventHub, LocalHub, PostgresHub, RedisHub
 from app.media.rules import MB, SizeCaps
 from app.ratelimit import RateLimiter
@@ -48,6 +48,7 @@ class Runtime:
         )
 
     async def close(self) -> None:
+        await drain()
         await self.hub.stop()
         await self.limiter.close()
         await self.engine.dispose()

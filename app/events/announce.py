@@ -47,3 +47,9 @@ async def _publish(hub: Any, streams: set[str]) -> None:
         await hub.publish(streams)
     except Exception as error:
         log.warning("announcing events failed", error=str(error))
+
+
+async def drain(timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    """Let announcements already under way finish (before the hub they use is stopped)."""
+    if _pending:
+        await asyncio.wait(list(_pending), timeout=timeout)

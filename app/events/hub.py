@@ -128,29 +128,41 @@ class PostgresHub(LocalHub):
         self._dsn = dsn
         self._task: asyncio.Task[None] | None = None
         self._publisher: Any = None
+        self._stopped = False
 
     async def start(self) -> None:
         self._task = asyncio.create_task(_forever(self._listen_once, "postgres"))
 
+    def is_stopped(self) -> bool:
+        return self._stopped
+
     async def stop(self) -> None:
+        self._stopped = True
         await _cancel(self._task)
         if self._publisher is not None:
             await self._publisher.close()
+            self._publisher = None
         await super().stop()
 
     async def publish(self, streams: set[str]) -> None:
         import asyncpg  # type: ignore[import-untyped]
 
         self.deliver(streams)
+        if self.is_stopped():
+            return
         if self._publisher is None or self._publisher.is_closed():
             self._publisher = await asyncpg.connect(self._dsn)
+            if self.is_stopped():  # stopped while connecting: do not leave it open
+                await self._publisher.close()
+                self._publisher = None
+                return
         for stream in streams:
             await self._publisher.execute("SELECT pg_notify($1, $2)", CHANNEL, stream)
 
     async def _listen_once(self) -> None:
         import asyncpg
 
-        connection = await asyncpg.connect(self._dsn)
+        connection = await _connect_or_close(asyncpg.connect(self._dsn))
         closed = asyncio.Event()
         connection.add_termination_listener(lambda _c: closed.set())
         try:
@@ -161,6 +173,17 @@ class PostgresHub(LocalHub):
             await closed.wait()
         finally:
             await connection.close()
+
+
+async def _connect_or_close(connecting: Any) -> Any:
+    """Connect; if cancelled meanwhile, close the connection once it arrives (no leak)."""
+    task = asyncio.ensure_future(connecting)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await (await task).close()
+        raise
 
 
 async def _forever(once: Callable[[], Any], name: str) -> None:
