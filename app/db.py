@@ -27,7 +27,14 @@ def create_engine(database_url: str, *, echo: bool = False, writer: bool = True)
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo=echo, writer=writer)
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+    )
 
 
 def _sqlite_engine(url: URL, *, echo: bool, writer: bool) -> AsyncEngine:
@@ -37,7 +44,10 @@ def _sqlite_engine(url: URL, *, echo: bool, writer: bool) -> AsyncEngine:
 
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
-        url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        url,
+        echo=echo,
+        hide_parameters=True,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
     event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
     event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate if writer else _sqlite_begin)

@@ -12,7 +12,7 @@ from sqlmodel import col
 
 from app.auth.actor import Actor
 from app.auth.security import Security
-from app.auth.tokens import hash_secret, issue_access_token, new_secret
+from app.auth.tokens import hash_secret, issue_access_token, new_refresh_token
 from app.errors import ConflictError, UnauthenticatedError
 from app.models import RefreshToken, User
 from app.services.validation import EMAIL_PATTERN, FieldErrors
@@ -183,7 +183,7 @@ async def _start_session(
     user_agent: str | None = None,
 ) -> SignIn:
     family_id = family_id or uuid.uuid4()
-    secret = new_secret()
+    secret = new_refresh_token()
     refresh_expires_at = now + security.tokens.refresh_ttl
     token = RefreshToken(
         user_id=user.id,
