@@ -13,7 +13,7 @@ Three nets, each catching what the others miss:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 REDACTED = "[redacted]"
@@ -68,6 +68,8 @@ class Redactor:
             return REDACTED
         return self.value(value, depth=depth)
 
-    def __call__(self, logger: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    def __call__(
+        self, logger: Any, method: str, event_dict: MutableMapping[str, Any]
+    ) -> dict[str, Any]:
         """A structlog processor: runs after exceptions are rendered to text, before output."""
         return {key: self.item(key, value) for key, value in event_dict.items()}
