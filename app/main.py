@@ -32,6 +32,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_query_aliases,
         max_tokens=settings.max_query_tokens,
+        max_cost=settings.max_query_cost,
     )
     graphql = GraphQLApp(
         schema,

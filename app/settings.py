@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=15, ge=2)
     max_query_aliases: int = Field(default=30, ge=1)
     max_query_tokens: int = Field(default=5000, ge=100)
+    max_query_cost: int = Field(default=10_000, ge=10)
     max_image_mb: int = Field(default=20, ge=1)
     max_audio_mb: int = Field(default=50, ge=1)
     max_video_mb: int = Field(default=500, ge=1)

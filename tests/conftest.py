@@ -182,8 +182,12 @@ class StatementCounter:
 
 @pytest.fixture
 def statements(app: Starlette) -> Iterator[StatementCounter]:
+    """Statements on every engine of the app (on SQLite, reads go through their own)."""
     counter = StatementCounter()
-    engine = app.state.runtime.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", counter)
+    runtime = app.state.runtime
+    engines = {id(e): e.sync_engine for e in (runtime.engine, runtime.read_engine)}.values()
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", counter)
     yield counter
-    event.remove(engine, "before_cursor_execute", counter)
+    for engine in engines:
+        event.remove(engine, "before_cursor_execute", counter)

@@ -32,9 +32,11 @@ from app.resolvers.node import NodeQuery
 from app.resolvers.subscriptions import ActivitySubscription, JobSubscription
 from app.resolvers.workspaces import WorkspaceMutation
 from app.schema.context import Context
+from app.schema.cost import cost_limiter
 from app.schema.enums import ErrorCode
 from app.schema.errors import format_errors
 from app.schema.extensions import SessionLifecycle
+from app.schema.fragments import FragmentGuard
 from app.schema.types.api_key import ApiKeyType
 from app.schema.types.asset import ASSET_TYPES
 from app.schema.types.campaign import CampaignType
@@ -73,12 +75,15 @@ NODE_IMPLEMENTATIONS = [
 
 
 class AppSchema(strawberry.Schema):
+    hide_suggestions = False
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         """Code every error; log and mask only the unexpected ones (never expected failures)."""
         context = execution_context.context if execution_context else None
-        format_errors(errors, context.request_id if isinstance(context, Context) else "")
+        request_id = context.request_id if isinstance(context, Context) else ""
+        format_errors(errors, request_id, hide_suggestions=self.hide_suggestions)
 
 
 @lru_cache(maxsize=4)
@@ -88,6 +93,7 @@ def build_schema(
     max_depth: int = 15,
     max_aliases: int = 30,
     max_tokens: int = 5000,
+    max_cost: int = 10_000,
 ) -> strawberry.Schema:
     # The limit rules are built once: the validation cache keys on the rule classes, so a
     # fresh class per request would never hit.
@@ -97,14 +103,16 @@ def build_schema(
     ]
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=1024),
+        FragmentGuard,
         lambda: AddValidationRules(limit_rules),
         lambda: ValidationCache(maxsize=1024),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        cost_limiter(max_cost),
         SessionLifecycle,
     ]
     if production:
         extensions.append(DisableIntrospection)
-    return AppSchema(
+    schema = AppSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -112,6 +120,8 @@ def build_schema(
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
     )
+    schema.hide_suggestions = production  # for arguments, types, enum values and input fields
+    return schema
 
 
 def export_schema() -> str:

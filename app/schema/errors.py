@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import structlog
 from graphql import GraphQLError
 
@@ -9,13 +11,22 @@ from app.errors import AppError, ErrorCode
 
 log = structlog.get_logger("app.graphql")
 MASKED_MESSAGE = "Internal server error"
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
-def format_errors(errors: list[GraphQLError], request_id: str) -> None:
-    """Give each error its ``extensions.code``, in place; mask (and log) unexpected ones."""
+def format_errors(
+    errors: list[GraphQLError], request_id: str, *, hide_suggestions: bool = False
+) -> None:
+    """Give each error its ``extensions.code``, in place; mask (and log) unexpected ones.
+
+    With ``hide_suggestions`` (production), "Did you mean ...?" hints are cut from every
+    message: they would let a caller rebuild the schema with introspection off.
+    """
     for error in errors:
         if "code" not in (error.extensions or {}):
             _format(error, request_id)
+        if hide_suggestions:
+            error.message = SUGGESTION.sub("", error.message)
 
 
 def _format(error: GraphQLError, request_id: str) -> None:

@@ -1,0 +1,88 @@
+"""Fragments are checked for shape before any validation rule walks them.
+
+Validation rules (the depth limiter among them) follow fragment spreads recursively: a chain of
+a few hundred fragments exhausts Python's stack. This guard measures the longest chain without
+recursion and refuses chains deeper than :data:`MAX_FRAGMENT_DEPTH` and cycles, with a code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    Node,
+)
+from strawberry.extensions import SchemaExtension
+
+from app.errors import ErrorCode
+
+MAX_FRAGMENT_DEPTH = 30
+
+
+def _spreads(node: Node) -> set[str]:
+    """Names of the fragments spread anywhere under ``node`` (iteratively)."""
+    names: set[str] = set()
+    stack: list[Any] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, FragmentSpreadNode):
+            names.add(current.name.value)
+        selection_set = getattr(current, "selection_set", None)
+        if selection_set is not None:
+            stack.extend(selection_set.selections)
+    return names
+
+
+def fragment_depth(document: DocumentNode) -> int | None:
+    """The longest chain of fragment spreads, or None when the fragments form a cycle."""
+    graph = {
+        d.name.value: _spreads(d)
+        for d in document.definitions
+        if isinstance(d, FragmentDefinitionNode)
+    }
+    depth: dict[str, int] = {}
+    for start, spreads in graph.items():
+        if start in depth:
+            continue
+        # Iterative depth-first search; "visiting" marks the current path to find cycles.
+        visiting: set[str] = set()
+        stack: list[tuple[str, Iterator[str]]] = [(start, iter(spreads))]
+        visiting.add(start)
+        while stack:
+            name, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                visiting.discard(name)
+                depth[name] = 1 + max(
+                    (depth.get(c, 0) for c in graph[name] if c in graph), default=0
+                )
+            elif child in visiting:
+                return None
+            elif child in graph and child not in depth:
+                visiting.add(child)
+                stack.append((child, iter(graph[child])))
+    return max(depth.values(), default=0)
+
+
+class FragmentGuard(SchemaExtension):
+    def on_validate(self) -> Iterator[None]:
+        document = self.execution_context.graphql_document
+        if document is not None:
+            depth = fragment_depth(document)
+            if depth is None:
+                raise GraphQLError(
+                    "Fragments must not spread each other in a cycle.",
+                    extensions={"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value},
+                )
+            if depth > MAX_FRAGMENT_DEPTH:
+                raise GraphQLError(
+                    f"Fragments are nested {depth} deep; the limit is {MAX_FRAGMENT_DEPTH}.",
+                    extensions={"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value},
+                )
+        yield
