@@ -11,7 +11,7 @@ from graphql import parse
 
 from app.schema import build_schema
 from app.schema.cost import operation_cost
-from app.schema.fragments import MAX_FRAGMENT_DEPTH
+from app.schema.document import MAX_FRAGMENT_DEPTH
 from bench.query import ASSET_PAGE, CAMPAIGN_PAGE, CLIENT_PAGE, DASHBOARD
 from tests.conftest import StatementCounter
 from tests.graphql import Account, GraphQL

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from app.errors import ForbiddenError, NotFoundError
@@ -24,6 +25,7 @@ class Actor:
     method: AuthMethod
     roles: Mapping[uuid.UUID, Role] = field(default_factory=dict)
     session_id: uuid.UUID | None = None
+    expires_at: datetime | None = None  # when the credential stops working, if it ever does
 
     @property
     def workspace_ids(self) -> frozenset[uuid.UUID]:

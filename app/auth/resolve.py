@@ -38,13 +38,20 @@ async def resolve_actor(
 ) -> Actor:
     """The actor the credentials prove, or UNAUTHENTICATED with the reason."""
     if credentials.kind is CredentialKind.API_KEY:
-        user_id = await _user_for_api_key(session, credentials.secret, now)
-        return Actor(user_id, AuthMethod.API_KEY, await _roles(session, user_id))
+        user_id, expires_at = await _user_for_api_key(session, credentials.secret, now)
+        roles = await _roles(session, user_id)
+        return Actor(user_id, AuthMethod.API_KEY, roles, expires_at=expires_at)
     claims = decode_access_token(config, credentials.secret, now)
     if not await _session_is_live(session, claims.user_id, claims.session_id, now):
         raise UnauthenticatedError("The session has ended; sign in again.", reason="TOKEN_REVOKED")
     roles = await _roles(session, claims.user_id)
-    return Actor(claims.user_id, AuthMethod.ACCESS_TOKEN, roles, claims.session_id)
+    return Actor(
+        claims.user_id,
+        AuthMethod.ACCESS_TOKEN,
+        roles,
+        claims.session_id,
+        expires_at=claims.expires_at,
+    )
 
 
 async def _session_is_live(
@@ -67,7 +74,9 @@ async def _session_is_live(
     return (await session.execute(statement)).first() is not None
 
 
-async def _user_for_api_key(session: AsyncSession, key: str, now: datetime) -> uuid.UUID:
+async def _user_for_api_key(
+    session: AsyncSession, key: str, now: datetime
+) -> tuple[uuid.UUID, datetime | None]:
     prefix = api_key_prefix(key)
     invalid = UnauthenticatedError("The API key is invalid.", reason="API_KEY_INVALID")
     if prefix is None:
@@ -86,7 +95,7 @@ async def _user_for_api_key(session: AsyncSession, key: str, now: datetime) -> u
         raise UnauthenticatedError("The API key has expired.", reason="API_KEY_EXPIRED")
     if api_key.last_used_at is None or now - api_key.last_used_at > API_KEY_TOUCH_INTERVAL:
         api_key.last_used_at = now
-    return api_key.user_id
+    return api_key.user_id, api_key.expires_at
 
 
 async def _roles(session: AsyncSession, user_id: uuid.UUID) -> dict[uuid.UUID, Role]:
@@ -106,4 +115,4 @@ async def actor_for_sign_in(
 async def with_current_roles(session: AsyncSession, actor: Actor) -> Actor:
     """The same actor with roles re-read (after a change to its own memberships)."""
     roles = await _roles(session, actor.user_id)
-    return Actor(actor.user_id, actor.method, roles, actor.session_id)
+    return Actor(actor.user_id, actor.method, roles, actor.session_id, actor.expires_at)

@@ -166,7 +166,6 @@ class JobQuery:
     def estimate_job_cost(self, info: Info, input: CreateJobInput) -> CostEstimate:
         engine = info.context.runtime.work
         provider = engine.provider_name if engine is not None else "local"
-        info.context.actor  # noqa: B018
         return CostEstimate.from_estimate(
             estimate_job(to_brief(input), load_catalog(), provider, info.context.now())
         )

@@ -16,10 +16,21 @@ from app.schema.types.event import EventType
 from app.schema.types.generation import GenerationType
 from app.schema.types.job import JobType
 from app.services.events import generation_stream, job_stream
-from app.services.following import follow, follow_workspace, shared
+from app.services.following import Guard, follow, follow_workspace, membership_ended, shared
 from app.services.generations import FINAL_STATUSES
 
 JOB_FINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+def _guard(info: Info, workspace_id: uuid.UUID) -> Guard:
+    """Before every event: the credentials still work and the workspace is still theirs."""
+
+    async def check() -> None:
+        actor = await info.context.recheck()
+        if workspace_id not in actor.workspace_ids:
+            raise membership_ended()
+
+    return check
 
 
 async def _load_job(info: Info, job_id: uuid.UUID) -> Job | None:
@@ -61,8 +72,7 @@ class JobSubscription:
 
         async for event in follow(
             info.context.runtime,
-            user_id=info.context.actor.user_id,
-            workspace_id=job.workspace_id,
+            guard=_guard(info, job.workspace_id),
             stream=job_stream(pk),
             after=after_seq,
             finished=finished,
@@ -84,8 +94,7 @@ class JobSubscription:
 
         async for _ in follow(
             info.context.runtime,
-            user_id=info.context.actor.user_id,
-            workspace_id=job.workspace_id,
+            guard=_guard(info, job.workspace_id),
             stream=job_stream(pk),
             after=job.last_event_seq,
             finished=finished,
@@ -111,8 +120,7 @@ class JobSubscription:
 
         async for _ in follow(
             info.context.runtime,
-            user_id=info.context.actor.user_id,
-            workspace_id=generation.workspace_id,
+            guard=_guard(info, generation.workspace_id),
             stream=generation_stream(pk),
             after=0,
             finished=finished,
@@ -131,6 +139,6 @@ class ActivitySubscription:
         if pk not in actor.workspace_ids:
             raise NotFoundError("Workspace not found.")
         async for event in follow_workspace(
-            info.context.runtime, user_id=actor.user_id, workspace_id=pk, since=info.context.now()
+            info.context.runtime, guard=_guard(info, pk), workspace_id=pk, since=info.context.now()
         ):
             yield EventType.from_model(event)

@@ -33,10 +33,11 @@ from app.resolvers.subscriptions import ActivitySubscription, JobSubscription
 from app.resolvers.workspaces import WorkspaceMutation
 from app.schema.context import Context
 from app.schema.cost import cost_limiter
+from app.schema.document import DocumentGuard
 from app.schema.enums import ErrorCode
 from app.schema.errors import format_errors
 from app.schema.extensions import SessionLifecycle
-from app.schema.fragments import FragmentGuard
+from app.schema.identity import IdentityRequired
 from app.schema.types.api_key import ApiKeyType
 from app.schema.types.asset import ASSET_TYPES
 from app.schema.types.campaign import CampaignType
@@ -103,11 +104,12 @@ def build_schema(
     ]
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=1024),
-        FragmentGuard,
+        DocumentGuard,
         lambda: AddValidationRules(limit_rules),
         lambda: ValidationCache(maxsize=1024),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         cost_limiter(max_cost),
+        IdentityRequired,
         SessionLifecycle,
     ]
     if production:

@@ -2,19 +2,91 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.schema.exceptions import (
+    CannotGetOperationTypeError,
+    InvalidOperationTypeError,
+)
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 
 from app.auth.credentials import read_connection_params, read_credentials
+from app.errors import ErrorCode
 from app.http.request_id import request_id_of
 from app.schema.context import Context
+from app.schema.live import LegacyWSHandler, TransportWSHandler
+
+SUBSCRIPTION_TRANSPORTS = (
+    "Subscriptions are not served as plain requests: use a WebSocket to /graphql"
+    " (graphql-transport-ws or graphql-ws) or Server-Sent Events at POST /graphql/stream."
+)
+
+
+def error_response(status: int, message: str, code: ErrorCode = ErrorCode.BAD_REQUEST) -> Response:
+    """An HTTP-level refusal with a GraphQL JSON body, so every client can read its code."""
+    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code.value}}]}
+    return JSONResponse(body, status_code=status)
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as error:
+            response = error_response(error.status_code, error.reason)
+        await response(scope, receive, send)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: Any,
+    ) -> ExecutionResult:
+        """Queries and mutations only: a subscription sent as a plain request is refused
+        with the transports that serve it (Strawberry would run it as a query)."""
+        allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
+        if not self.allow_queries_via_get and request_adapter.method == "GET":
+            allowed -= {OperationType.QUERY}
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason()) from error
+        except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.SUBSCRIPTION:
+                raise HTTPException(400, SUBSCRIPTION_TRANSPORTS) from error
+            status = 405 if request_adapter.method == "GET" else 400
+            raise HTTPException(
+                status, error.as_http_error_reason(request_adapter.method)
+            ) from error
+        except MissingQueryError as error:
+            raise HTTPException(400, "No GraphQL query found in the request.") from error
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None
     ) -> Context:

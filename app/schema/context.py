@@ -17,6 +17,7 @@ from app.auth.resolve import authenticate, with_current_roles
 from app.errors import AppError, UnauthenticatedError
 from app.loaders import Loaders
 from app.runtime import Runtime
+from app.services.following import shared
 from app.settings import Settings
 
 log = structlog.get_logger("app.context")
@@ -31,6 +32,7 @@ class Context:
     request_id: str = ""
     read_only: bool = False
     connection_params: Any = None
+    live: bool = False  # an operation of a WebSocket connection
     _session: AsyncSession | None = field(default=None, repr=False)
     _actor: Actor | None = field(default=None, repr=False)
     _auth_error: AppError | None = field(default=None, repr=False)
@@ -67,6 +69,37 @@ class Context:
             self._actor = await authenticate(self.runtime, self.credentials)
         except AppError as exc:
             self._auth_error = exc
+
+    def for_operation(self) -> Context:
+        """A context of its own for one operation of a live connection (WebSocket).
+
+        Operations on one socket run concurrently: each gets its own session and loaders, and
+        its credentials are resolved again against the current state by :meth:`authenticate`.
+        """
+        return Context(
+            runtime=self.runtime,
+            request=self.request,
+            response=self.response,
+            credentials=self.credentials,
+            request_id=self.request_id,
+            connection_params=self.connection_params,
+            live=True,
+        )
+
+    async def recheck(self) -> Actor:
+        """The actor as the credentials prove it now (before each event of a live stream).
+
+        Raises UNAUTHENTICATED when the credentials have ended; subscribers that present the
+        same credentials at the same moment share one lookup.
+        """
+        credentials = self.credentials
+        if credentials is None:
+            raise UnauthenticatedError("Sign in to do this.", reason="NO_CREDENTIALS")
+        runtime = self.runtime
+        key = ("credentials", id(runtime), credentials)
+        actor = await shared(key, lambda: authenticate(runtime, credentials))
+        self.adopt(actor)
+        return actor
 
     def adopt(self, actor: Actor) -> None:
         """Act as ``actor`` for the rest of the operation (after register, login, refresh)."""

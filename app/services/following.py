@@ -16,11 +16,12 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from app.errors import ForbiddenError
-from app.models import JobEvent, Membership
+from app.models import JobEvent
 from app.runtime import Runtime
 from app.services.events import workspace_stream
 
 HEARTBEAT_SECONDS = 25.0
+MEMBERSHIP_ENDED = "MEMBERSHIP_ENDED"  # the reason of the FORBIDDEN that ends a stream
 PAGE = 500
 T = TypeVar("T")
 _in_flight: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
@@ -63,35 +64,26 @@ async def _read_after(runtime: Runtime, stream: str, after: int) -> list[JobEven
         return list((await session.execute(statement)).scalars())
 
 
-async def still_member(runtime: Runtime, user_id: uuid.UUID, workspace_id: uuid.UUID) -> bool:
-    key = ("member", id(runtime), user_id, workspace_id)
-    return await shared(key, lambda: _still_member(runtime, user_id, workspace_id))
-
-
-async def _still_member(runtime: Runtime, user_id: uuid.UUID, workspace_id: uuid.UUID) -> bool:
-    async with runtime.read_sessionmaker() as session:
-        found = await session.scalar(
-            sa.select(col(Membership.id)).where(
-                col(Membership.user_id) == user_id, col(Membership.workspace_id) == workspace_id
-            )
-        )
-    return found is not None
+Guard = Callable[[], Awaitable[None]]
 
 
 async def follow(
     runtime: Runtime,
     *,
-    user_id: uuid.UUID,
-    workspace_id: uuid.UUID,
+    guard: Guard,
     stream: str,
     after: int,
     finished: Callable[[], Awaitable[bool]],
     heartbeat: float = HEARTBEAT_SECONDS,
 ) -> AsyncIterator[JobEvent]:
+    """The stream's events after ``after``; ``guard`` re-checks the follower's rights after
+    every read, before anything is sent, and after every wake-up (it raises to end)."""
     async with runtime.hub.listen(stream) as hints:
         last = after
         while True:
             events = await read_after(runtime, stream, last)
+            if events:
+                await guard()
             for event in events:
                 last = event.seq
                 yield event
@@ -99,13 +91,14 @@ async def follow(
                 continue
             if await finished():
                 events = await read_after(runtime, stream, last)  # anything written meanwhile
+                if events:
+                    await guard()
                 for event in events:
                     last = event.seq
                     yield event
                 return
             await hints.wait(heartbeat)
-            if not await still_member(runtime, user_id, workspace_id):
-                raise ForbiddenError("You are no longer a member of this workspace.")
+            await guard()
 
 
 async def read_workspace_after(
@@ -124,18 +117,24 @@ async def read_workspace_after(
 async def follow_workspace(
     runtime: Runtime,
     *,
-    user_id: uuid.UUID,
+    guard: Guard,
     workspace_id: uuid.UUID,
     since: Any,
     heartbeat: float = HEARTBEAT_SECONDS,
 ) -> AsyncIterator[JobEvent]:
-    """Every event of the workspace from ``since`` on, until the follower leaves it."""
+    """Every event of the workspace from ``since`` on, until the follower's rights end."""
     async with runtime.hub.listen(workspace_stream(workspace_id)) as hints:
         cursor: tuple[Any, uuid.UUID] | None = (since, uuid.UUID(int=0))
         while True:
-            for event in await read_workspace_after(runtime, workspace_id, cursor):
+            events = await read_workspace_after(runtime, workspace_id, cursor)
+            if events:
+                await guard()
+            for event in events:
                 cursor = (event.created_at, event.id)
                 yield event
             await hints.wait(heartbeat)
-            if not await still_member(runtime, user_id, workspace_id):
-                raise ForbiddenError("You are no longer a member of this workspace.")
+            await guard()
+
+
+def membership_ended() -> ForbiddenError:
+    return ForbiddenError("You are no longer a member of this workspace.", reason=MEMBERSHIP_ENDED)

@@ -1,8 +1,9 @@
-"""Fragments are checked for shape before any validation rule walks them.
+"""The document's shape is checked before any validation rule walks it.
 
 Validation rules (the depth limiter among them) follow fragment spreads recursively: a chain of
 a few hundred fragments exhausts Python's stack. This guard measures the longest chain without
 recursion and refuses chains deeper than :data:`MAX_FRAGMENT_DEPTH` and cycles, with a code.
+A document with several operations must name the one to run (never "the first").
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     Node,
+    OperationDefinitionNode,
 )
 from strawberry.extensions import SchemaExtension
 
@@ -70,10 +72,18 @@ def fragment_depth(document: DocumentNode) -> int | None:
     return max(depth.values(), default=0)
 
 
-class FragmentGuard(SchemaExtension):
+class DocumentGuard(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         document = self.execution_context.graphql_document
         if document is not None:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            # ``operation_name`` falls back to the first operation; what was sent is private.
+            sent_name = getattr(self.execution_context, "_provided_operation_name", None)
+            if len(operations) > 1 and not sent_name:
+                raise GraphQLError(
+                    "The document holds several operations: send `operationName`.",
+                    extensions={"code": ErrorCode.BAD_REQUEST.value},
+                )
             depth = fragment_depth(document)
             if depth is None:
                 raise GraphQLError(
