@@ -94,3 +94,44 @@ def _image(width: int, height: int, color: tuple[int, int, int], fmt: str) -> by
     out = io.BytesIO()
     Image.new("RGB", (width, height), color).save(out, format=fmt)
     return out.getvalue()
+
+
+def webp(width: int, height: int) -> bytes:
+    """A real lossless WEBP; one colour, so even 49 megapixels take a few dozen bytes."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(
+        out, format="WEBP", lossless=True, method=0
+    )
+    return out.getvalue()
+
+
+def giant_frame_mov(side: int = 16_000) -> bytes:
+    """A QuickTime file holding one ``side`` x ``side`` RGB PNG frame (a few hundred kB).
+
+    The PNG is written row by row through zlib, so making it never holds the frame in memory;
+    decoding it would need ``side * side * 3`` bytes (768 MB at 16,000).
+    """
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    compressor = zlib.compressobj(1)
+    row = b"\x00" * (1 + side * 3)
+    idat = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    frame = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat)
+    frame += chunk(b"IEND", b"")
+    out = io.BytesIO()
+    with av.open(out, "w", format="mov") as container:
+        stream = container.add_stream("png", rate=1)
+        stream.width = stream.height = side
+        stream.pix_fmt = "rgb24"
+        stream.time_base = Fraction(1, 1)
+        packet = av.Packet(frame)
+        packet.stream = stream
+        packet.pts = packet.dts = 0
+        packet.time_base = stream.time_base
+        container.mux(packet)
+    return out.getvalue()

@@ -63,5 +63,7 @@ class TestAnonymousCallers:
             assert '"code": "UNAUTHENTICATED"' in response.text, (name, response.text)
 
     async def test_public_fields_still_answer(self, http: httpx.AsyncClient) -> None:
-        response = await http.post("/graphql", json={"query": "{ viewer { id } health { version } }"})
+        response = await http.post(
+            "/graphql", json={"query": "{ viewer { id } health { version } }"}
+        )
         assert response.json()["data"]["viewer"] is None

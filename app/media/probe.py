@@ -22,7 +22,13 @@ from app.media.errors import MediaRejected
 from app.media.sniff import MediaType
 from app.models.enums import AssetKind
 
-MAX_PIXELS = 50_000_000  # a 50-megapixel image is far above any ad creative
+# Checked from the file's headers before anything is decoded, and enforced by the decoders
+# themselves (FFmpeg's max_pixels): 40 megapixels is above 8K, far above any ad creative.
+MAX_PIXELS = 40_000_000
+MAX_DURATION_SECONDS = 3 * 60 * 60
+MAX_SAMPLE_RATE = 384_000
+MAX_CHANNELS = 32
+DECODER_OPTIONS = {"max_pixels": str(MAX_PIXELS)}
 THUMBNAIL_SIZE = (640, 640)
 WAVEFORM_SIZE = (800, 160)
 
@@ -93,18 +99,30 @@ def _image(path: Path) -> Probe:
 
 
 def _video(path: Path) -> Probe:
-    with av.open(str(path)) as container:
+    # The decoders refuse frames above the budget even while the container is being opened
+    # (opening decodes a frame to learn the stream's parameters).
+    with av.open(str(path), options=DECODER_OPTIONS) as container:
         if not container.streams.video:
             raise MediaRejected("the file has no video stream")
         stream = container.streams.video[0]
+        if stream.codec_context is None:
+            raise MediaRejected("the video is in a format that cannot be decoded")
+        width, height = stream.codec_context.width, stream.codec_context.height
+        _check_pixels(width, height)  # from the headers, before any frame is decoded
+        duration = _check_duration(_duration(container, stream))
         frame = next(container.decode(stream), None)
         if frame is None:
             raise MediaRejected("the video has no frame that can be decoded")
-        width, height = stream.codec_context.width, stream.codec_context.height
-        duration = _duration(container, stream)
-        poster = frame.to_image()  # type: ignore[no-untyped-call]
-    _check_pixels(width, height)
-    return Probe(width=width, height=height, duration=duration, thumbnail=_png_thumbnail(poster))
+        poster = _poster(frame)
+    return Probe(width=width, height=height, duration=duration, thumbnail=_png(poster))
+
+
+def _poster(frame: av.VideoFrame) -> Image.Image:
+    """The frame scaled to thumbnail size by the decoder's scaler (never full size in RGB)."""
+    scale = min(1.0, THUMBNAIL_SIZE[0] / frame.width, THUMBNAIL_SIZE[1] / frame.height)
+    width, height = max(2, int(frame.width * scale)), max(2, int(frame.height * scale))
+    small = frame.reformat(width=width, height=height, format="rgb24")
+    return small.to_image()  # type: ignore[no-untyped-call,no-any-return]
 
 
 def _audio(path: Path) -> Probe:
@@ -112,16 +130,19 @@ def _audio(path: Path) -> Probe:
         if not container.streams.audio:
             raise MediaRejected("the file has no audio stream")
         stream = container.streams.audio[0]
+        _check_audio(stream)
+        duration = _check_duration(_duration(container, stream))
         peaks = _peaks(container, stream)
-        duration = _duration(container, stream)
     if not peaks.size:
         raise MediaRejected("the audio has no samples that can be decoded")
     return Probe(duration=duration, waveform=_waveform_png(peaks))
 
 
 def _pdf(path: Path) -> Probe:
-    reader = PdfReader(path, strict=False)
-    pages = len(reader.pages)
+    try:
+        pages = len(PdfReader(path, strict=False).pages)
+    except Exception as exc:
+        raise MediaRejected(f"the PDF cannot be read ({_short(exc)})") from None
     if pages == 0:
         raise MediaRejected("the PDF has no pages")
     return Probe(page_count=pages)
@@ -136,11 +157,33 @@ def _duration(container: av.container.InputContainer, stream: av.stream.Stream) 
 
 
 def _check_pixels(width: int, height: int) -> None:
-    if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
-        raise MediaRejected(f"the video frame size {width}x{height} is not acceptable")
+    if width <= 0 or height <= 0:
+        raise MediaRejected(
+            f"the video frame size is unknown or above the limit of {MAX_PIXELS:,} pixels"
+        )
+    if width * height > MAX_PIXELS:
+        raise MediaRejected(
+            f"the video frame size {width}x{height} is above the limit of {MAX_PIXELS:,} pixels"
+        )
 
 
-def _png_thumbnail(image: Image.Image) -> bytes:
+def _check_duration(duration: float | None) -> float | None:
+    if duration is not None and duration > MAX_DURATION_SECONDS:
+        raise MediaRejected(f"the media lasts {duration:,.0f} s, above {MAX_DURATION_SECONDS:,} s")
+    return duration
+
+
+def _check_audio(stream: av.audio.AudioStream) -> None:
+    if stream.codec_context is None:
+        raise MediaRejected("the audio is in a format that cannot be decoded")
+    rate, channels = stream.codec_context.sample_rate, stream.codec_context.channels
+    if not 0 < rate <= MAX_SAMPLE_RATE:
+        raise MediaRejected(f"the sample rate {rate} Hz is not acceptable")
+    if not 0 < channels <= MAX_CHANNELS:
+        raise MediaRejected(f"{channels} audio channels are not acceptable")
+
+
+def _png(image: Image.Image) -> bytes:
     image.thumbnail(THUMBNAIL_SIZE)
     out = io.BytesIO()
     image.convert("RGB").save(out, format="PNG", optimize=True)

@@ -33,7 +33,8 @@ SUBSCRIPTION_TRANSPORTS = (
 
 def error_response(status: int, message: str, code: ErrorCode = ErrorCode.BAD_REQUEST) -> Response:
     """An HTTP-level refusal with a GraphQL JSON body, so every client can read its code."""
-    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code.value}}]}
+    # Nothing was executed, so there is no ``data`` entry (GraphQL over HTTP).
+    body = {"errors": [{"message": message, "extensions": {"code": code.value}}]}
     return JSONResponse(body, status_code=status)
 
 
