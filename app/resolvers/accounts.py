@@ -132,6 +132,7 @@ class AccountMutation:
             name=input.name,
             now=ctx.now(),
             user_agent=_user_agent(ctx),
+            address=ctx.client_address,
         )
         return await _signed_in(ctx, result)
 
@@ -145,6 +146,7 @@ class AccountMutation:
             password=input.password,
             now=ctx.now(),
             user_agent=_user_agent(ctx),
+            address=ctx.client_address,
         )
         return await _signed_in(ctx, result)
 
@@ -157,7 +159,11 @@ class AccountMutation:
         if not token:
             raise UnauthenticatedError("No refresh token given.", reason="NO_CREDENTIALS")
         result = await accounts.refresh(
-            ctx.session, ctx.runtime.security, refresh_token=token, now=ctx.now()
+            ctx.session,
+            ctx.runtime.security,
+            refresh_token=token,
+            now=ctx.now(),
+            address=ctx.client_address,
         )
         return await _signed_in(ctx, result)
 
