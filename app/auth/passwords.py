@@ -18,7 +18,8 @@ class HashGate:
     """At most ``limit`` hashes at once, each in a worker thread; the rest wait their turn.
 
     Every Argon2 run holds its whole memory cost, so the cap bounds the memory a burst of
-    sign-ins can take. ``in_flight`` and ``peak`` count the hashes actually running.
+    sign-ins can take. ``in_flight`` and ``peak`` count the hashes actually running (in the
+    worker threads), ``waiting`` those queued for a slot, ``runs`` every hash ever started.
     """
 
     def __init__(self, limit: int) -> None:
@@ -28,10 +29,18 @@ class HashGate:
         self.in_flight = 0
         self.peak = 0
         self.runs = 0
+        self.waiting = 0
 
     async def run(self, work: Callable[[], T]) -> T:
-        async with self._semaphore:
+        self.waiting += 1
+        try:
+            await self._semaphore.acquire()
+        finally:
+            self.waiting -= 1
+        try:
             return await asyncio.to_thread(self._counted, work)
+        finally:
+            self._semaphore.release()
 
     def _counted(self, work: Callable[[], T]) -> T:
         with self._lock:
