@@ -9,10 +9,12 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
 
 from app.auth.passwords import HashGate
+from app.auth.throttle import address_key
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import make_settings
@@ -252,3 +254,18 @@ async def _until(condition: Callable[[], bool]) -> None:
 
 def _codes_or_ok(results: list[Result]) -> list[str]:
     return [result.code if result.errors else "OK" for result in results]
+
+
+class TestAddressKeys:
+    @pytest.mark.parametrize(
+        ("address", "key"),
+        [
+            ("203.0.113.7", "203.0.113.7"),
+            ("::ffff:203.0.113.7", "203.0.113.7"),
+            ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+            ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
+            ("testclient", "testclient"),
+        ],
+    )
+    def test_a_client_is_its_ipv4_address_or_its_ipv6_network(self, address: str, key: str) -> None:
+        assert address_key(address) == key
