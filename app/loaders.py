@@ -27,7 +27,7 @@ from app.models import (
 )
 from app.pagination import Page, count_statement, make_page, page_statement
 from app.services import stats
-from app.services.access import visible, visible_users
+from app.services.access import visible, visible_api_keys, visible_users
 from app.services.listing import Filter, ListSpec
 
 PageKey = tuple[uuid.UUID, ListSpec]
@@ -93,8 +93,7 @@ class Loaders:
 
     async def _load_api_keys(self, ids: Sequence[uuid.UUID]) -> list[ApiKey | None]:
         statement = sa.select(ApiKey).where(
-            col(ApiKey.id).in_(ids),
-            col(ApiKey.user_id) == self._actor().user_id,
+            col(ApiKey.id).in_(ids), visible_api_keys(self._actor())
         )
         by_id = {row.id: row for row in await self._rows(statement)}
         return [by_id.get(i) for i in ids]

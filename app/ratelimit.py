@@ -1,4 +1,4 @@
-"""Per-user rate limits through one shared limiter (the ``limits`` library).
+"""Rate limits through one shared limiter (the ``limits`` library), per user or any other key.
 
 Memory storage in the embedded default; Redis when ``ADSTUDIO_REDIS_URL`` is set, so every
 server process counts against the same windows.
@@ -41,16 +41,22 @@ class RateLimiter:
         if self._pool is not None:
             await self._pool.aclose()
 
-    async def hit(self, action: str, user_id: uuid.UUID, limit: str) -> None:
-        """Count one ``action`` by the user; RATE_LIMITED (with ``retryAfter``) past ``limit``."""
+    async def hit(
+        self, action: str, key: uuid.UUID | str, limit: str, *, what: str | None = None
+    ) -> None:
+        """Count one ``action`` by ``key`` (a user, an address...); RATE_LIMITED past ``limit``.
+
+        The error carries ``retryAfter``: seconds until the window admits the next attempt.
+        """
         item = parse(limit)
-        if await self._limiter.hit(item, action, user_id.hex):
+        name = key.hex if isinstance(key, uuid.UUID) else key
+        if await self._limiter.hit(item, action, name):
             return
         raise RateLimitedError(
-            f"Too many {action} requests: the limit is {limit}.",
-            retryAfter=await self._retry_after(item, action, user_id),
+            f"Too many {what or action + ' requests'}: the limit is {limit}.",
+            retryAfter=await self._retry_after(item, action, name),
         )
 
-    async def _retry_after(self, item: RateLimitItem, action: str, user_id: uuid.UUID) -> int:
-        stats = await self._limiter.get_window_stats(item, action, user_id.hex)
+    async def _retry_after(self, item: RateLimitItem, action: str, name: str) -> int:
+        stats = await self._limiter.get_window_stats(item, action, name)
         return max(1, math.ceil(stats.reset_time - time.time()))

@@ -71,6 +71,7 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
     )
     hub = make_hub(settings)
     await hub.start()
+    limiter = RateLimiter.from_url(settings.redis_url)
     writer = create_sessionmaker(engine, {HUB_KEY: hub})
     return Runtime(
         settings=settings,
@@ -80,13 +81,13 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         read_sessionmaker=(
             create_sessionmaker(read_engine, {HUB_KEY: hub}) if settings.is_sqlite else writer
         ),
-        security=Security.from_settings(settings),
+        security=Security.from_settings(settings, limiter),
         clock=clock or SystemClock(),
         storage=LocalStorage(settings.resolved_media_root),
         links=MediaLinks(
             settings.signing_key(), settings.public_base_url, settings.media_url_ttl_seconds
         ),
-        limiter=RateLimiter.from_url(settings.redis_url),
+        limiter=limiter,
         hub=hub,
     )
 

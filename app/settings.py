@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
+    password_hash_concurrency: int = Field(default=4, ge=1, le=64)
     max_query_depth: int = Field(default=15, ge=2)
     max_query_aliases: int = Field(default=30, ge=1)
     max_query_tokens: int = Field(default=5000, ge=100)
@@ -109,6 +110,14 @@ class Settings(BaseSettings):
     image_rate_limit: str = "10/minute"
     audio_rate_limit: str = "10/minute"
     video_rate_limit: str = "5/minute"
+    login_rate_limit: str = "10/minute"
+    login_address_rate_limit: str = "30/minute"
+    register_rate_limit: str = "5/minute"
+    register_address_rate_limit: str = "10/minute"
+    refresh_rate_limit: str = "30/minute"
+    refresh_address_rate_limit: str = "60/minute"
+    api_key_rate_limit: str = "10/minute"
+    api_key_address_rate_limit: str = "30/minute"
 
     @field_validator("database_url")
     @classmethod
@@ -123,7 +132,18 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "upload_rate_limit", "image_rate_limit", "audio_rate_limit", "video_rate_limit"
+        "upload_rate_limit",
+        "image_rate_limit",
+        "audio_rate_limit",
+        "video_rate_limit",
+        "login_rate_limit",
+        "login_address_rate_limit",
+        "register_rate_limit",
+        "register_address_rate_limit",
+        "refresh_rate_limit",
+        "refresh_address_rate_limit",
+        "api_key_rate_limit",
+        "api_key_address_rate_limit",
     )
     @classmethod
     def _check_rate(cls, value: str) -> str:

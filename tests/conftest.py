@@ -19,7 +19,7 @@ from app.main import create_app
 from app.settings import Environment, Settings
 from tests import databases
 from tests.graphql import Account, GraphQL, register
-from tests.processes import served
+from tests.processes import RELAXED_CREDENTIAL_LIMITS, served
 
 DIALECTS = [
     "sqlite",
@@ -98,6 +98,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "argon2_time_cost": 1,
         "argon2_memory_kib": 1024,
         "engine_enabled": False,
+        **RELAXED_CREDENTIAL_LIMITS,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -17,12 +17,21 @@ import pytest
 TIMEOUT = 30
 TEST_SECRET = "process-test-secret-" + "k" * 32
 
+# Suites register and sign in many users from one address; tests of the limits set their own.
+RELAXED_CREDENTIAL_LIMITS = {
+    f"{action}_{per}rate_limit": "10000/minute"
+    for action in ("login", "register", "refresh", "api_key")
+    for per in ("", "address_")
+}
+
 
 def command_env(tmp_path: Path, **values: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADSTUDIO_")}
     env["ADSTUDIO_VAR_DIR"] = str(tmp_path / "var")
     env["ADSTUDIO_ARGON2_MEMORY_KIB"] = "1024"
     env["ADSTUDIO_ARGON2_TIME_COST"] = "1"
+    for name, rate in RELAXED_CREDENTIAL_LIMITS.items():
+        env[f"ADSTUDIO_{name.upper()}"] = rate
     env.update(values)
     return env
 

@@ -99,3 +99,35 @@ class TestSecretKey:
     def test_secret_key_is_not_shown_in_repr(self) -> None:
         settings = Settings(secret_key=SecretStr("super-secret-value"))
         assert "super-secret-value" not in repr(settings)
+
+
+class TestCredentialLimits:
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "LOGIN_RATE_LIMIT",
+            "LOGIN_ADDRESS_RATE_LIMIT",
+            "REGISTER_RATE_LIMIT",
+            "REFRESH_ADDRESS_RATE_LIMIT",
+            "API_KEY_RATE_LIMIT",
+        ],
+    )
+    def test_a_rate_that_does_not_parse_names_its_setting(
+        self, monkeypatch: pytest.MonkeyPatch, name: str
+    ) -> None:
+        monkeypatch.setenv(f"ADSTUDIO_{name}", "ten per minute")
+        with pytest.raises(SettingsError, match=f"ADSTUDIO_{name}: 'ten per minute' is not a rate"):
+            load_settings()
+
+    def test_the_hashing_cap_must_be_positive(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("ADSTUDIO_PASSWORD_HASH_CONCURRENCY", "0")
+        with pytest.raises(SettingsError, match="ADSTUDIO_PASSWORD_HASH_CONCURRENCY"):
+            load_settings()
+
+    def test_defaults_limit_sign_in_per_account_and_per_address(self) -> None:
+        settings = Settings()
+        assert (settings.login_rate_limit, settings.login_address_rate_limit) == (
+            "10/minute",
+            "30/minute",
+        )
+        assert settings.password_hash_concurrency == 4

@@ -20,12 +20,45 @@ class AuthMethod(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class KeyBounds:
+    """How far an API key narrows its user's rights; the default narrows nothing."""
+
+    read_only: bool = False
+    workspace_id: uuid.UUID | None = None
+    expires_at: datetime | None = None
+
+    def restrict(self, roles: Mapping[uuid.UUID, Role]) -> dict[uuid.UUID, Role]:
+        """The roles this credential may use: all of them, or the bound workspace's only."""
+        if self.workspace_id is None:
+            return dict(roles)
+        return {ws: role for ws, role in roles.items() if ws == self.workspace_id}
+
+
+UNBOUNDED = KeyBounds()
+
+
+@dataclass(frozen=True, slots=True)
 class Actor:
+    """Who is acting, with the roles this credential may use (already narrowed by ``bounds``)."""
+
     user_id: uuid.UUID
     method: AuthMethod
     roles: Mapping[uuid.UUID, Role] = field(default_factory=dict)
     session_id: uuid.UUID | None = None
     expires_at: datetime | None = None  # when the credential stops working, if it ever does
+    bounds: KeyBounds = UNBOUNDED
+
+    @property
+    def read_only(self) -> bool:
+        return self.bounds.read_only
+
+    def require_unbound(self, action: str) -> None:
+        """FORBIDDEN for a credential bound to one workspace (``action`` is beyond it)."""
+        if self.bounds.workspace_id is not None:
+            raise ForbiddenError(
+                f"This API key is bound to one workspace; it cannot {action}.",
+                reason="API_KEY_SCOPE",
+            )
 
     @property
     def workspace_ids(self) -> frozenset[uuid.UUID]:

@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.auth.actor import Actor, AuthMethod
+from app.auth.actor import Actor, AuthMethod, KeyBounds
 from app.auth.credentials import CredentialKind, Credentials
 from app.auth.tokens import TokenConfig, api_key_prefix, decode_access_token, secrets_match
 from app.errors import UnauthenticatedError
 from app.models import ApiKey, Membership, RefreshToken, User
-from app.models.enums import Role
+from app.models.enums import ApiKeyScope, Role
 from app.runtime import Runtime
 
 API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
@@ -38,9 +38,12 @@ async def resolve_actor(
 ) -> Actor:
     """The actor the credentials prove, or UNAUTHENTICATED with the reason."""
     if credentials.kind is CredentialKind.API_KEY:
-        user_id, expires_at = await _user_for_api_key(session, credentials.secret, now)
-        roles = await _roles(session, user_id)
-        return Actor(user_id, AuthMethod.API_KEY, roles, expires_at=expires_at)
+        api_key = await _live_api_key(session, credentials.secret, now)
+        bounds = key_bounds(api_key)
+        roles = bounds.restrict(await _roles(session, api_key.user_id))
+        return Actor(
+            api_key.user_id, AuthMethod.API_KEY, roles, bounds=bounds, expires_at=api_key.expires_at
+        )
     claims = decode_access_token(config, credentials.secret, now)
     if not await _session_is_live(session, claims.user_id, claims.session_id, now):
         raise UnauthenticatedError("The session has ended; sign in again.", reason="TOKEN_REVOKED")
@@ -74,9 +77,15 @@ async def _session_is_live(
     return (await session.execute(statement)).first() is not None
 
 
-async def _user_for_api_key(
-    session: AsyncSession, key: str, now: datetime
-) -> tuple[uuid.UUID, datetime | None]:
+def key_bounds(api_key: ApiKey) -> KeyBounds:
+    return KeyBounds(
+        read_only=api_key.scope is ApiKeyScope.READ_ONLY,
+        workspace_id=api_key.workspace_id,
+        expires_at=api_key.expires_at,
+    )
+
+
+async def _live_api_key(session: AsyncSession, key: str, now: datetime) -> ApiKey:
     prefix = api_key_prefix(key)
     invalid = UnauthenticatedError("The API key is invalid.", reason="API_KEY_INVALID")
     if prefix is None:
@@ -95,7 +104,7 @@ async def _user_for_api_key(
         raise UnauthenticatedError("The API key has expired.", reason="API_KEY_EXPIRED")
     if api_key.last_used_at is None or now - api_key.last_used_at > API_KEY_TOUCH_INTERVAL:
         api_key.last_used_at = now
-    return api_key.user_id, api_key.expires_at
+    return api_key
 
 
 async def _roles(session: AsyncSession, user_id: uuid.UUID) -> dict[uuid.UUID, Role]:
@@ -114,5 +123,12 @@ async def actor_for_sign_in(
 
 async def with_current_roles(session: AsyncSession, actor: Actor) -> Actor:
     """The same actor with roles re-read (after a change to its own memberships)."""
-    roles = await _roles(session, actor.user_id)
-    return Actor(actor.user_id, actor.method, roles, actor.session_id, actor.expires_at)
+    roles = actor.bounds.restrict(await _roles(session, actor.user_id))
+    return Actor(
+        actor.user_id,
+        actor.method,
+        roles,
+        actor.session_id,
+        expires_at=actor.expires_at,
+        bounds=actor.bounds,
+    )

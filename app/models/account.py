@@ -8,7 +8,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from app.models.base import TimestampedModel, foreign_key, primary_key, timestamp
+from app.models.base import TimestampedModel, enum_column, foreign_key, primary_key, timestamp
+from app.models.enums import ApiKeyScope
 
 
 class User(TimestampedModel, table=True):
@@ -23,7 +24,10 @@ class User(TimestampedModel, table=True):
 
 
 class ApiKey(TimestampedModel, table=True):
-    """A long-lived credential; only a hash of the secret is kept, found by its prefix."""
+    """A long-lived credential; only a hash of the secret is kept, found by its prefix.
+
+    It may be narrower than its user: read-only, bound to one workspace, or expiring.
+    """
 
     __tablename__ = "api_key"
 
@@ -32,6 +36,8 @@ class ApiKey(TimestampedModel, table=True):
     name: str = Field(max_length=100)
     prefix: str = Field(max_length=32, unique=True)
     secret_hash: str = Field(max_length=128)
+    scope: ApiKeyScope = enum_column(ApiKeyScope, "api_key_scope", default=ApiKeyScope.FULL)
+    workspace_id: uuid.UUID | None = foreign_key("workspace.id", ondelete="CASCADE")
     last_used_at: datetime | None = timestamp()
     expires_at: datetime | None = timestamp()
     revoked_at: datetime | None = timestamp()

@@ -12,6 +12,11 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
+class ApiKeyScope(StrEnum):
+    READ_ONLY = "read_only"
+    FULL = "full"
+
+
 class CampaignStatus(StrEnum):
     DRAFT = "draft"
     ACTIVE = "active"

@@ -11,11 +11,13 @@ from app.auth.resolve import actor_for_sign_in
 from app.errors import UnauthenticatedError
 from app.ids import expect_global_id
 from app.schema.context import Context, Info
+from app.schema.enums import ApiKeyScope
 from app.schema.extensions import mutation
 from app.schema.types.api_key import ApiKeyType
 from app.schema.types.member import UserType
 from app.services import accounts, api_keys
 from app.services.accounts import SignIn
+from app.services.api_keys import NewApiKey
 
 REFRESH_COOKIE_PATH = "/graphql"
 
@@ -62,7 +64,30 @@ class LogoutPayload:
 @strawberry.input
 class CreateApiKeyInput:
     name: str
-    expires_in_days: int | None = None
+    scope: ApiKeyScope = ApiKeyScope.FULL
+    workspace_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Bind the key to this one workspace (you must be a member)."
+    )
+    expires_at: datetime | None = strawberry.field(
+        default=None, description="When the key stops working (a time without a zone is UTC)."
+    )
+    expires_in_days: int | None = strawberry.field(
+        default=None, description="Or: how many days from now it stops working."
+    )
+
+    def to_request(self) -> NewApiKey:
+        workspace_id = self.workspace_id
+        return NewApiKey(
+            name=self.name,
+            scope=self.scope,
+            workspace_id=(
+                expect_global_id(workspace_id, "Workspace", field="workspaceId")
+                if workspace_id
+                else None
+            ),
+            expires_at=self.expires_at,
+            expires_in_days=self.expires_in_days,
+        )
 
 
 @strawberry.type
@@ -132,6 +157,7 @@ class AccountMutation:
             name=input.name,
             now=ctx.now(),
             user_agent=_user_agent(ctx),
+            address=ctx.client_address,
         )
         return await _signed_in(ctx, result)
 
@@ -145,6 +171,7 @@ class AccountMutation:
             password=input.password,
             now=ctx.now(),
             user_agent=_user_agent(ctx),
+            address=ctx.client_address,
         )
         return await _signed_in(ctx, result)
 
@@ -157,7 +184,11 @@ class AccountMutation:
         if not token:
             raise UnauthenticatedError("No refresh token given.", reason="NO_CREDENTIALS")
         result = await accounts.refresh(
-            ctx.session, ctx.runtime.security, refresh_token=token, now=ctx.now()
+            ctx.session,
+            ctx.runtime.security,
+            refresh_token=token,
+            now=ctx.now(),
+            address=ctx.client_address,
         )
         return await _signed_in(ctx, result)
 
@@ -181,9 +212,10 @@ class AccountMutation:
         row, secret = await api_keys.create_api_key(
             ctx.session,
             ctx.actor,
-            name=input.name,
-            expires_in_days=input.expires_in_days,
+            ctx.runtime.security.limits,
+            input.to_request(),
             now=ctx.now(),
+            address=ctx.client_address,
         )
         return CreateApiKeyPayload(api_key=ApiKeyType.from_model(row), secret=secret)
 

@@ -47,6 +47,12 @@ class Context:
         return self.runtime.clock.now()
 
     @property
+    def client_address(self) -> str | None:
+        """The peer's address (behind a trusted proxy, the one it forwarded), if known."""
+        client = getattr(self.request, "client", None)
+        return getattr(client, "host", None) or None
+
+    @property
     def session(self) -> AsyncSession:
         """The request's single database session, opened on first use."""
         if self._session is None:

@@ -9,11 +9,23 @@ from __future__ import annotations
 import strawberry
 
 from app.errors import ErrorCode
-from app.models.enums import AssetKind, AssetSource, AssetStatus, CampaignStatus, Role
+from app.models.enums import (
+    ApiKeyScope,
+    AssetKind,
+    AssetSource,
+    AssetStatus,
+    CampaignStatus,
+    Role,
+)
 from app.pagination import Direction
 from app.services.listing import OrderField
 
 strawberry.enum(Role, name="Role", description="A member's role in a workspace.")
+strawberry.enum(
+    ApiKeyScope,
+    name="ApiKeyScope",
+    description="READ_ONLY keys run queries and subscriptions only; FULL keys may also mutate.",
+)
 strawberry.enum(CampaignStatus, name="CampaignStatus", description="DRAFT → ACTIVE → ARCHIVED.")
 strawberry.enum(
     ErrorCode, name="ErrorCode", description="The stable code in every error's extensions.code."
@@ -27,6 +39,7 @@ strawberry.enum(
 strawberry.enum(OrderField, name="OrderField", description="What a connection is sorted by.")
 
 __all__ = [
+    "ApiKeyScope",
     "AssetKind",
     "AssetSource",
     "AssetStatus",

@@ -10,7 +10,7 @@ from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.extensions.field_extension import AsyncExtensionResolver
 from strawberry.types.graphql import OperationType
 
-from app.errors import AppError
+from app.errors import AppError, ForbiddenError
 from app.schema.context import Context
 
 
@@ -41,12 +41,16 @@ class SessionLifecycle(SchemaExtension):
 
 
 class Transaction(FieldExtension):
-    """Each mutation field is one unit of work: committed when it returns, rolled back if not."""
+    """Each mutation field is one unit of work: committed when it returns, rolled back if not.
+
+    Every mutation passes here, so this is also where a read-only credential is refused.
+    """
 
     async def resolve_async(
         self, next_: AsyncExtensionResolver, source: Any, info: Any, **kwargs: Any
     ) -> Any:
         context: Context = info.context
+        _refuse_read_only(context)
         try:
             result = await next_(source, info, **kwargs)
         except AppError as error:
@@ -57,6 +61,15 @@ class Transaction(FieldExtension):
             raise
         await context.commit()
         return result
+
+
+def _refuse_read_only(context: Context) -> None:
+    actor = context.maybe_actor_or_none
+    if actor is not None and actor.read_only:
+        raise ForbiddenError(
+            "This API key is read-only: it can run queries and subscriptions, not mutations.",
+            reason="API_KEY_READ_ONLY",
+        )
 
 
 def mutation(*, description: str) -> Callable[..., Any]:

@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from app.auth.actor import Actor
 from app.errors import NotFoundError
-from app.models import Membership, User
+from app.models import ApiKey, Membership, User
 
 M = TypeVar("M")
 
@@ -32,6 +32,14 @@ def visible_users(actor: Actor) -> sa.ColumnElement[bool]:
         .exists()
     )
     return sa.or_(col(User.id) == actor.user_id, shares)
+
+
+def visible_api_keys(actor: Actor) -> sa.ColumnElement[bool]:
+    """The actor's own keys; a key bound to a workspace sees only keys bound to the same one."""
+    own = col(ApiKey.user_id) == actor.user_id
+    if actor.bounds.workspace_id is None:
+        return own
+    return sa.and_(own, col(ApiKey.workspace_id) == actor.bounds.workspace_id)
 
 
 async def get_visible(

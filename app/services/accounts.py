@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from app.auth.actor import Actor
 from app.auth.security import Security
+from app.auth.throttle import CredentialAction
 from app.auth.tokens import hash_secret, issue_access_token, new_refresh_token
 from app.errors import ConflictError, UnauthenticatedError
 from app.models import RefreshToken, User
@@ -48,9 +49,11 @@ async def register(
     name: str,
     now: datetime,
     user_agent: str | None = None,
+    address: str | None = None,
 ) -> SignIn:
     """Create the user, their personal workspace (as OWNER), and sign them in."""
     email = normalize_email(email)
+    await security.limits.check(CredentialAction.REGISTER, address=address, account=email)
     with FieldErrors() as errors:
         if not EMAIL_PATTERN.match(email) or len(email) > 320:
             errors.add("email", "is not a valid email address")
@@ -75,9 +78,12 @@ async def login(
     password: str,
     now: datetime,
     user_agent: str | None = None,
+    address: str | None = None,
 ) -> SignIn:
     """Check the password; an unknown email costs the same time as a wrong password."""
-    user = await _user_by_email(session, normalize_email(email))
+    email = normalize_email(email)
+    await security.limits.check(CredentialAction.LOGIN, address=address, account=email)
+    user = await _user_by_email(session, email)
     if user is None or not user.is_active:
         await security.passwords.verify_unknown(password)
         raise _bad_credentials()
@@ -90,12 +96,19 @@ async def login(
 
 
 async def refresh(
-    session: AsyncSession, security: Security, *, refresh_token: str, now: datetime
+    session: AsyncSession,
+    security: Security,
+    *,
+    refresh_token: str,
+    now: datetime,
+    address: str | None = None,
 ) -> SignIn:
     """Rotate a refresh token. Presenting a token that was already rotated revokes its family."""
+    await security.limits.check_address(CredentialAction.REFRESH, address)
     token = await _token_by_secret(session, refresh_token)
     if token is None:
         raise UnauthenticatedError("The refresh token is invalid.", reason="TOKEN_INVALID")
+    await security.limits.check_account(CredentialAction.REFRESH, token.user_id)
     if token.revoked_at is not None or not await _claim(session, token, now):
         await _revoke_family(session, token.family_id, now)
         raise UnauthenticatedError(

@@ -39,6 +39,7 @@ async def create_personal_workspace(session: AsyncSession, user: User) -> Worksp
 async def create_workspace(
     session: AsyncSession, actor: Actor, *, name: str
 ) -> tuple[Workspace, Membership]:
+    actor.require_unbound("create workspaces")
     with FieldErrors() as errors:
         name = errors.text("name", name, min_length=1, max_length=100) or ""
     workspace = Workspace(name=name, slug=_slug(name))
