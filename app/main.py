@@ -12,6 +12,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from app.clock import Clock
 from app.engine.dbos_engine import Engine
+from app.http.bodies import BodyLimit
 from app.http.health import healthz, readyz
 from app.http.media import serve_media
 from app.http.multipart_guard import MultipartGuard
@@ -63,6 +64,18 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         Middleware(RequestIdMiddleware),
         Middleware(
             MultipartGuard, path="/graphql", max_bytes=settings.max_multipart_mb * 1024 * 1024
+        ),
+        *(
+            Middleware(BodyLimit, path=path, max_bytes=kb * 1024, what=what, multipart=False)
+            for path, kb, what in (
+                ("/graphql", settings.max_json_body_kb, "ADSTUDIO_MAX_JSON_BODY_KB"),
+                ("/graphql/stream", settings.max_json_body_kb, "ADSTUDIO_MAX_JSON_BODY_KB"),
+                (
+                    "/webhooks/replicate",
+                    settings.max_webhook_body_kb,
+                    "ADSTUDIO_MAX_WEBHOOK_BODY_KB",
+                ),
+            )
         ),
     ]
     if settings.cors_origins:

@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     max_video_mb: int = Field(default=500, ge=1)
     max_document_mb: int = Field(default=20, ge=1)
     max_multipart_mb: int = Field(default=100, ge=1)
+    max_json_body_kb: int = Field(default=1024, ge=1)
+    max_webhook_body_kb: int = Field(default=256, ge=1)
     media_url_ttl_seconds: int = Field(default=3600, ge=60)
     upload_url_ttl_seconds: int = Field(default=3600, ge=60)
     import_allowed_networks: list[str] = Field(default_factory=list)

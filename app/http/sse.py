@@ -24,9 +24,9 @@ from strawberry.types.graphql import OperationType
 
 from app.auth.credentials import read_credentials
 from app.errors import ErrorCode
+from app.http.bodies import RequestRejected, decode_request_json, error_response
 from app.http.request_id import request_id_of
 from app.runtime import Runtime
-from app.schema.app import error_response
 from app.schema.context import Context
 from app.schema.errors import MASKED_MESSAGE, format_errors
 
@@ -56,9 +56,9 @@ def sse_route(schema: Any) -> Any:
         if content_type != "application/json":  # a cross-site form cannot send this type
             return error_response(415, "Send the operation as application/json.")
         try:
-            query, variables, name = _operation(json.loads(await request.body()))
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            return error_response(400, "The body is not valid JSON.")
+            query, variables, name = _operation(decode_request_json(await request.body()))
+        except RequestRejected as refused:
+            return error_response(refused.status, refused.message)
         except BadBody as problem:
             return error_response(400, str(problem))
         runtime: Runtime = request.app.state.runtime

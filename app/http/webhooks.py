@@ -43,8 +43,10 @@ async def replicate_webhook(request: Request) -> JSONResponse:
         return _answer(401, f"invalid webhook ({type(exc).__name__})")
     try:
         prediction = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _answer(400, "the body is not JSON")
+    if not isinstance(prediction, dict) or not isinstance(prediction.get("id"), str):
+        return _answer(400, "the body is not a prediction")
     if not await _first_delivery(runtime, request.headers["webhook-id"]):
         return _answer(200, "already processed")
     await _record(runtime, prediction)

@@ -6,7 +6,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -20,7 +20,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 
 from app.auth.credentials import read_connection_params, read_credentials
-from app.errors import ErrorCode
+from app.http.bodies import RequestRejected, decode_request_json, error_response
 from app.http.request_id import request_id_of
 from app.schema.context import Context
 from app.schema.live import LegacyWSHandler, TransportWSHandler
@@ -31,16 +31,22 @@ SUBSCRIPTION_TRANSPORTS = (
 )
 
 
-def error_response(status: int, message: str, code: ErrorCode = ErrorCode.BAD_REQUEST) -> Response:
-    """An HTTP-level refusal with a GraphQL JSON body, so every client can read its code."""
-    # Nothing was executed, so there is no ``data`` entry (GraphQL over HTTP).
-    body = {"errors": [{"message": message, "extensions": {"code": code.value}}]}
-    return JSONResponse(body, status_code=status)
-
-
 class GraphQLApp(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return decode_request_json(data)
+        except RequestRejected as refused:
+            raise HTTPException(refused.status, refused.message) from None
+
+    async def parse_http_body(self, request: Any) -> Any:
+        parsed = await super().parse_http_body(request)
+        for item in parsed if isinstance(parsed, list) else [parsed]:
+            if not isinstance(item.operation_name, str | None):
+                raise HTTPException(400, "`operationName` must be a string or null.")
+        return parsed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
