@@ -12,7 +12,7 @@ import binascii
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -24,6 +24,7 @@ from app.errors import BadUserInputError
 T = TypeVar("T")
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+MAX_CURSOR_LENGTH = 1024
 
 
 class Direction(StrEnum):
@@ -45,10 +46,16 @@ class Cursor:
     @classmethod
     def decode(cls, text: str, *, argument: str) -> Cursor:
         try:
+            if len(text) > MAX_CURSOR_LENGTH:
+                raise ValueError("too long")
             padded = text + "=" * (-len(text) % 4)
             field, value, raw_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-            return cls(str(field), value, uuid.UUID(hex=raw_id))
-        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+            if not isinstance(field, str) or not isinstance(value, str | int | float | None):
+                raise TypeError("not a cursor")
+            if "\x00" in field or (isinstance(value, str) and "\x00" in value):
+                raise ValueError("not a cursor")
+            return cls(field, value, uuid.UUID(hex=raw_id))
+        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, RecursionError):
             raise BadUserInputError(
                 "Invalid cursor.", fields={argument: "is not a valid cursor"}
             ) from None
@@ -130,7 +137,13 @@ def _cursor_value(column: Any, args: PageArgs) -> Any:
     python_type = _python_type(column)
     try:
         if python_type is datetime and isinstance(value, str):
-            return datetime.fromisoformat(value)
+            moment = datetime.fromisoformat(value)
+            aware = getattr(column.type, "timezone", False)
+            if aware and moment.tzinfo is None:
+                return moment.replace(tzinfo=UTC)
+            return moment if aware else moment.replace(tzinfo=None)
+        if python_type is datetime:
+            raise TypeError("not a moment")
         if python_type is not None and value is not None and not isinstance(value, python_type):
             return python_type(value)
     except (TypeError, ValueError):

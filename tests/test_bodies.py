@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,7 +12,10 @@ import pytest
 from pydantic import SecretStr
 
 from app.http.bodies import MAX_JSON_DEPTH, json_depth
-from tests.conftest import app_client, make_settings
+from tests.conftest import StatementCounter, app_client, make_settings
+from tests.graphql import Account, GraphQL
+
+CREATE_CLIENT = "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } } }"
 
 
 async def _chunks(total: int, size: int = 64 * 1024) -> AsyncIterator[bytes]:
@@ -101,3 +105,51 @@ class TestWebhookBodies:
             unsigned = await http.post("/webhooks/replicate", json={"id": "p1"})
         assert big.status_code == 413
         assert unsigned.status_code == 401
+
+
+class TestNulAndCursors:
+    async def test_nul_characters_are_refused_before_any_sql(
+        self, owner: Account, statements: StatementCounter
+    ) -> None:
+        before = statements.count
+        (await owner.gql("{ __typename }")).ok()
+        sign_in = statements.count - before
+        for variables, query in (
+            ({"i": {"workspaceId": owner.workspace_id, "name": "a\x00b"}}, CREATE_CLIENT),
+            ({}, 'mutation { createWorkspace(input: {name: "a\\u0000b"}) { workspace { id } } }'),
+        ):
+            before = statements.count
+            result = await owner.gql(query, variables)
+            assert result.code == "BAD_USER_INPUT"
+            assert statements.count - before == sign_in
+
+    async def test_a_nul_in_a_login_is_refused(self, http: httpx.AsyncClient) -> None:
+        result = await GraphQL(http)(
+            "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+            {"i": {"email": "a\x00@example.com", "password": "x\x00"}},
+        )
+        assert result.code == "BAD_USER_INPUT"
+
+    @pytest.mark.parametrize(
+        "cursor",
+        [
+            "garbage",
+            "!!!!",
+            base64.urlsafe_b64encode(b"[1,2,3]").decode(),
+            base64.urlsafe_b64encode(b'["created_at", {"a": 1}, "00"]').decode(),
+            base64.urlsafe_b64encode(
+                b'["created_at", "not a date", "' + b"0" * 32 + b'"]'
+            ).decode(),
+            base64.urlsafe_b64encode(b'["created_at", 5, "' + b"0" * 32 + b'"]').decode(),
+            base64.urlsafe_b64encode(b'["name", "x", "' + b"0" * 32 + b'"]').decode(),
+            base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).decode(),
+            "A" * 5000,
+        ],
+    )
+    async def test_bad_cursors_are_bad_user_input(self, owner: Account, cursor: str) -> None:
+        result = await owner.gql(
+            "query($w: ID!, $c: String) { node(id: $w) { ... on Workspace {"
+            " clients(first: 2, after: $c) { totalCount } } } }",
+            {"w": owner.workspace_id, "c": cursor},
+        )
+        assert result.codes == ["BAD_USER_INPUT"]

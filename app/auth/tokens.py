@@ -17,6 +17,7 @@ ALGORITHM = "HS256"
 AUDIENCE = "adstudio"
 ISSUER = "adstudio"
 API_KEY_PREFIX = "ads_"
+HEX = frozenset("0123456789abcdef")
 REFRESH_TOKEN_PREFIX = "adsr_"  # noqa: S105 (a marker that lets logs recognise and redact one)
 
 
@@ -103,6 +104,6 @@ def api_key_prefix(key: str) -> str | None:
     if not key.startswith(API_KEY_PREFIX):
         return None
     prefix, sep, rest = key.partition("_")[2].partition("_")
-    if not sep or not rest or len(prefix) != 12:
+    if not sep or not rest or len(prefix) != 12 or not all(c in HEX for c in prefix):
         return None
     return API_KEY_PREFIX + prefix

@@ -33,7 +33,7 @@ from app.resolvers.subscriptions import ActivitySubscription, JobSubscription
 from app.resolvers.workspaces import WorkspaceMutation
 from app.schema.context import Context
 from app.schema.cost import cost_limiter
-from app.schema.document import DocumentGuard
+from app.schema.document import DocumentGuard, NoNulText
 from app.schema.enums import ErrorCode
 from app.schema.errors import format_errors
 from app.schema.extensions import SessionLifecycle
@@ -110,6 +110,7 @@ def build_schema(
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         cost_limiter(max_cost),
         IdentityRequired,
+        NoNulText,
         SessionLifecycle,
     ]
     if production:

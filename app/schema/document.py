@@ -18,12 +18,16 @@ from graphql import (
     GraphQLError,
     Node,
     OperationDefinitionNode,
+    StringValueNode,
+    Visitor,
+    visit,
 )
 from strawberry.extensions import SchemaExtension
 
 from app.errors import ErrorCode
 
 MAX_FRAGMENT_DEPTH = 30
+NUL = "\x00"
 
 
 def _spreads(node: Node) -> set[str]:
@@ -95,4 +99,57 @@ class DocumentGuard(SchemaExtension):
                     f"Fragments are nested {depth} deep; the limit is {MAX_FRAGMENT_DEPTH}.",
                     extensions={"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value},
                 )
+        yield
+
+
+def nul_path(value: object, path: str) -> str | None:
+    """Where a NUL character hides in ``value`` (JSON variables), iteratively; None if nowhere."""
+    stack: list[tuple[object, str]] = [(value, path)]
+    while stack:
+        current, where = stack.pop()
+        if isinstance(current, str):
+            if NUL in current:
+                return where
+        elif isinstance(current, dict):
+            stack.extend((v, f"{where}.{k}") for k, v in current.items())
+            if any(NUL in str(k) for k in current):
+                return where
+        elif isinstance(current, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(current))
+    return None
+
+
+class _StringLiterals(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def enter_string_value(self, node: StringValueNode, *_: object) -> None:
+        self.found = self.found or NUL in node.value
+
+
+def _may_hold_nul(query: str) -> bool:
+    return NUL in query or "\\u0000" in query
+
+
+class NoNulText(SchemaExtension):
+    """No text anywhere in an operation may hold a NUL character (PostgreSQL cannot store
+    one, and no name, prompt or tag needs one): refused before any resolver runs."""
+
+    def on_execute(self) -> Iterator[None]:
+        execution = self.execution_context
+        where = nul_path(execution.variables or {}, "variables")
+        if where is None and _may_hold_nul(execution.query or ""):
+            literals = _StringLiterals()
+            if execution.graphql_document is not None:
+                visit(execution.graphql_document, literals)
+            where = "a string literal" if literals.found else None
+        if where is not None:
+            raise GraphQLError(
+                f"Text must not contain NUL characters (found in {where}).",
+                extensions={
+                    "code": ErrorCode.BAD_USER_INPUT.value,
+                    "fields": {where: "contains a NUL character"},
+                },
+            )
         yield
