@@ -153,3 +153,18 @@ class TestNulAndCursors:
             {"w": owner.workspace_id, "c": cursor},
         )
         assert result.codes == ["BAD_USER_INPUT"]
+
+
+class TestSignedRoutes:
+    @pytest.mark.parametrize("signature", ["%C3%A9", "%ED%B3%BF", "%00", "%F0%9F%92%A5"])
+    async def test_non_ascii_signatures_are_refused_not_crashed(
+        self, http: httpx.AsyncClient, signature: str
+    ) -> None:
+        asset = "0" * 32
+        media = await http.get(f"/media/{asset}/original?expires=9999999999&signature={signature}")
+        upload = await http.put(
+            f"/uploads/{asset}?expires=9999999999&signature={signature}", content=b"x"
+        )
+        assert media.status_code == 404
+        assert upload.status_code == 403
+        assert upload.json()["error"]["code"] == "FORBIDDEN"

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 import pytest
 
 from app.http.ranges import ByteRange, parse_range
-from app.media.rules import sanitize_filename
+from app.media.errors import MediaRejected
+from app.media.rules import Declared, check_declared, sanitize_filename
 from app.media.sniff import sniff
+from app.storage.links import MediaLinks, Variant
+from tests import media_files as mf
 
 
 class TestRanges:
@@ -72,3 +78,24 @@ class TestSniff:
     @pytest.mark.parametrize("head", [b"", b"hello", b"<svg>", b"PK\x03\x04"])
     def test_refuses_the_rest(self, head: bytes) -> None:
         assert sniff(head) is None
+
+
+class TestDeclaredNames:
+    @pytest.mark.parametrize("name", ["doc.jpeg.", "doc.jpeg  ", "doc.jpeg. . ", "doc.jpeg\uff0e"])
+    def test_trailing_dots_and_spaces_do_not_hide_the_extension(self, name: str) -> None:
+        head = mf.png()[:64]
+        with pytest.raises(MediaRejected, match="name ends in"):
+            check_declared(sniff(head), head, Declared(filename=name))
+
+    def test_a_matching_name_with_trailing_dots_is_fine(self) -> None:
+        head = mf.png()[:64]
+        assert check_declared(sniff(head), head, Declared(filename="logo.png. ")).format == "png"
+
+
+class TestSignedLinks:
+    @pytest.mark.parametrize("signature", ["é", "\udcff", "\x00", "💥" * 50, ""])
+    def test_any_text_as_a_signature_is_simply_wrong(self, signature: str) -> None:
+        links = MediaLinks("k" * 32, "http://x", 3600)
+        now = datetime.now(UTC)
+        assert not links.verify(uuid.uuid4(), Variant.ORIGINAL, "9999999999", signature, now)
+        assert not links.verify(uuid.uuid4(), Variant.ORIGINAL, "١٢", signature, now)

@@ -56,7 +56,8 @@ def check_declared(detected: MediaType | None, head: bytes, declared: Declared) 
         raise MediaRejected(_unknown_reason(head))
     if declared.kind is not None and declared.kind is not detected.kind:
         raise MediaRejected(f"the content is {_describe(detected)}, not {declared.kind.value}")
-    extension = PurePosixPath(declared.filename).suffix.lower().lstrip(".")
+    # The name as it will be stored: trailing dots and spaces never hide an extension.
+    extension = PurePosixPath(sanitize_filename(declared.filename)).suffix.lower().lstrip(".")
     if extension and not _same_family(type_for_extension(extension), detected):
         raise MediaRejected(
             f"the content is {_describe(detected)} but the name ends in .{extension}"

@@ -45,8 +45,9 @@ class MediaLinks:
             expiry = int(expires)
         except ValueError:
             return False
-        expected = self._sign(asset_id, variant, expiry)
-        return hmac.compare_digest(expected, signature) and now.timestamp() < expiry
+        expected = self._sign(asset_id, variant, expiry).encode()
+        offered = signature.encode("utf-8", "surrogatepass")  # any text, never an exception
+        return hmac.compare_digest(expected, offered) and now.timestamp() < expiry
 
     @staticmethod
     def expiry_of(expires: str) -> datetime | None:
