@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -11,6 +12,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Files:
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+        self.requests: list[str] = []
+        self.trickle: dict[str, float] = {}  # path -> seconds between 1-byte writes
+        self.cut: set[str] = set()  # paths whose answer stops halfway
+
+    def slow(self, path: str, body: bytes, pause: float) -> None:
+        self.add(path, body)
+        self.trickle[path] = pause
+
+    def broken(self, path: str, body: bytes) -> None:
+        self.add(path, body)
+        self.cut.add(path)
 
     def add(self, path: str, body: bytes, content_type: str = "application/octet-stream") -> None:
         self.routes[path] = (200, {"Content-Type": content_type}, body)
@@ -23,13 +35,29 @@ class Files:
 def serving(files: Files) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            files.requests.append(self.path)
             status, headers, body = files.routes.get(self.path, (404, {}, b"missing"))
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if self.path in files.cut:
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.connection.shutdown(2)
+                return
+            pause = files.trickle.get(self.path)
+            if pause is None:
+                self.wfile.write(body)
+                return
+            for index in range(len(body)):
+                try:
+                    self.wfile.write(body[index : index + 1])
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(pause)
 
         def log_message(self, *_args: object) -> None:
             return

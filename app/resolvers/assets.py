@@ -11,7 +11,10 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from app.ids import expect_global_id
-from app.media.fetch import UrlGuard, fetch
+from app.media.errors import MediaRejected
+from app.media.fetch import Fetched, UrlGuard, fetch
+from app.media.intake import Received
+from app.media.probe import Probe
 from app.media.rules import Declared, sanitize_filename
 from app.models.enums import AssetKind, AssetSource
 from app.schema.changes import given
@@ -105,6 +108,38 @@ async def _new_asset(
     return NewAsset(placement, name, tags, source, url)
 
 
+async def _check_placement(ctx: Context, data: AssetPlacementInput) -> None:
+    """The caller may add assets there (a short read of its own: no lock while fetching)."""
+    async with ctx.runtime.read_sessionmaker() as session:
+        await place(
+            session,
+            ctx.actor,
+            workspace_id=_id(data.workspace_id, "Workspace", "workspaceId"),
+            client_id=_id(data.client_id, "Client", "clientId"),
+            campaign_id=_id(data.campaign_id, "Campaign", "campaignId"),
+        )
+
+
+async def _fetch_and_probe(
+    ctx: Context, input: ImportAssetFromUrlInput
+) -> tuple[Received, Probe, Fetched]:
+    """Fetch, check and probe the file within one deadline for the whole import."""
+    deadline = ctx.settings.import_timeout_seconds
+    guard = UrlGuard(ctx.settings.import_allowed_networks)
+    try:
+        async with asyncio.timeout(deadline), fetch(input.url, guard, deadline) as fetched:
+            declared = Declared(fetched.filename, input.kind, fetched.mime, fetched.size)
+            received, probe = await receive_and_probe(
+                ctx.runtime.storage,
+                ctx.runtime.caps,
+                declared,
+                fetched.response.aiter_bytes(CHUNK),
+            )
+    except TimeoutError:
+        raise MediaRejected(f"the import took longer than {deadline:g} s") from None
+    return received, probe, fetched
+
+
 def _id(value: strawberry.ID | None, type_name: str, field: str) -> uuid.UUID | None:
     return expect_global_id(value, type_name, field=field) if value else None
 
@@ -183,15 +218,8 @@ class AssetMutation:
     ) -> AssetPayload | None:
         ctx = info.context
         await _count_upload(ctx)
-        guard = UrlGuard(ctx.settings.import_allowed_networks)
-        async with fetch(input.url, guard, ctx.settings.import_timeout_seconds) as fetched:
-            declared = Declared(fetched.filename, input.kind, fetched.mime, fetched.size)
-            received, probe = await receive_and_probe(
-                ctx.runtime.storage,
-                ctx.runtime.caps,
-                declared,
-                fetched.response.aiter_bytes(CHUNK),
-            )
+        await _check_placement(ctx, input)  # the caller's rights before any byte is fetched
+        received, probe, fetched = await _fetch_and_probe(ctx, input)
         try:  # the transaction opens only once the file is here and checked
             new = await _new_asset(ctx, input, fetched.filename, AssetSource.IMPORTED, input.url)
             asset = await store_asset(
