@@ -27,8 +27,8 @@ class TestCodes:
     async def test_unknown_fields(self, gql: GraphQL) -> None:
         assert (await gql("{ nothingHere }")).code == "GRAPHQL_VALIDATION_FAILED"
 
-    async def test_variables_of_the_wrong_type(self, gql: GraphQL) -> None:
-        result = await gql("query($id: ID!) { node(id: $id) { id } }", {"id": {"no": 1}})
+    async def test_variables_of_the_wrong_type(self, owner: Account) -> None:
+        result = await owner.gql("query($id: ID!) { node(id: $id) { id } }", {"id": {"no": 1}})
         assert result.code == "BAD_USER_INPUT"
 
 

@@ -6,14 +6,12 @@ from functools import lru_cache
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -38,6 +36,7 @@ from app.schema.enums import ErrorCode
 from app.schema.errors import format_errors
 from app.schema.extensions import SessionLifecycle
 from app.schema.identity import IdentityRequired
+from app.schema.limits import alias_rule, depth_rule
 from app.schema.types.api_key import ApiKeyType
 from app.schema.types.asset import ASSET_TYPES
 from app.schema.types.campaign import CampaignType
@@ -98,10 +97,9 @@ def build_schema(
 ) -> strawberry.Schema:
     # The limit rules are built once: the validation cache keys on the rule classes, so a
     # fresh class per request would never hit.
-    limit_rules = [
-        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
-    ]
+    # Our own depth and alias rules: linear in the document (Strawberry's recurse through
+    # fragment spreads: exponential for fragments spread twice, a stack overflow for chains).
+    limit_rules: list[type[ASTValidationRule]] = [depth_rule(max_depth), alias_rule(max_aliases)]
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=1024),
         DocumentGuard,

@@ -6,7 +6,7 @@ cost of what is under it by its size: a connection's ``edges``/``nodes`` by the 
 other list by :data:`LIST_ESTIMATE`. Fragments are costed where they are spread, so cycles such
 as ``campaigns → client → campaigns`` multiply as they would when executed. Operations above
 the limit are refused with ``QUERY_TOO_COMPLEX`` and ``extensions.cost {requested, limit}``;
-accepted ones report their cost in the response's ``extensions.cost``.
+accepted ones that cost anything report it in the response's ``extensions.cost``.
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ class QueryCostLimiter(SchemaExtension):
         yield
 
     def get_results(self) -> dict[str, Any]:
-        if self.cost is None or self.cost > self.limit:
+        if not self.cost or self.cost > self.limit:  # nothing to report for free operations
             return {}
         return {"cost": {"requested": self.cost, "limit": self.limit}}
 

@@ -68,13 +68,23 @@ class OperationSchema:
         return context
 
     async def _watch(self, source: Any) -> AsyncGenerator[Any, None]:
-        async with aclosing(source):
-            async for result in source:
-                yield result
-                code = close_code(result)
-                if code is not None:
-                    await self._connection.end(code, _reason(result))
-                    return
+        """Pass results on; once one says the rights ended, close the socket after it is sent.
+
+        The close runs when the handler closes this stream (``finally``): a handler that
+        stops reading after an error result (a pre-execution error) closes it too.
+        """
+        code: int | None = None
+        reason = ""
+        try:
+            async with aclosing(source):
+                async for result in source:
+                    code, reason = close_code(result), _reason(result)
+                    yield result
+                    if code is not None:
+                        return
+        finally:
+            if code is not None:
+                await self._connection.end(code, reason)
 
 
 def _reason(result: ExecutionResult) -> str:
