@@ -75,11 +75,52 @@ async def add_member(
     return membership
 
 
+async def _locked(
+    session: AsyncSession, actor: Actor, membership_id: uuid.UUID
+) -> tuple[Membership, Role | None]:
+    """The membership and the actor's role in its workspace, read under the workspace's lock.
+
+    Every change to a workspace's memberships locks the workspace row first, so concurrent
+    changes (two owners removing each other) run one after the other and never deadlock;
+    both the membership and the actor's own role are then read as they are now.
+    """
+    visible = await get_visible(session, actor, Membership, membership_id, what="Membership")
+    await session.execute(
+        sa.select(col(Workspace.id))
+        .where(col(Workspace.id) == visible.workspace_id)
+        .with_for_update()
+    )
+    membership = await session.get(
+        Membership, membership_id, with_for_update=True, populate_existing=True
+    )
+    if membership is None:
+        raise NotFoundError("Membership not found.")
+    role = await session.scalar(
+        sa.select(col(Membership.role)).where(
+            col(Membership.workspace_id) == membership.workspace_id,
+            col(Membership.user_id) == actor.user_id,
+        )
+    )
+    return membership, role
+
+
+def _require(role: Role | None, minimum: Role) -> Role:
+    if role is None:
+        raise NotFoundError("Membership not found.")
+    if ROLE_RANK[role] < ROLE_RANK[minimum]:
+        raise ForbiddenError(
+            f"This needs the {minimum.value} role or higher; you are {role.value}.",
+            requiredRole=minimum.name,
+        )
+    return role
+
+
 async def update_member_role(
     session: AsyncSession, actor: Actor, *, membership_id: uuid.UUID, role: Role
 ) -> Membership:
-    membership = await get_visible(session, actor, Membership, membership_id, what="Membership")
-    actor_role = actor.require(membership.workspace_id, Role.ADMIN)
+    membership, current = await _locked(session, actor, membership_id)
+    actor.require(membership.workspace_id, Role.ADMIN)  # what the credential may do
+    actor_role = _require(current, Role.ADMIN)  # what the member may do now
     _check_can_grant(actor_role, membership.role)
     _check_can_grant(actor_role, role)
     if membership.role is Role.OWNER and role is not Role.OWNER:
@@ -93,9 +134,10 @@ async def remove_member(
     session: AsyncSession, actor: Actor, *, membership_id: uuid.UUID
 ) -> Membership:
     """Admins remove members; anyone may leave. The last owner can do neither."""
-    membership = await get_visible(session, actor, Membership, membership_id, what="Membership")
+    membership, current = await _locked(session, actor, membership_id)
     if membership.user_id != actor.user_id:
-        actor_role = actor.require(membership.workspace_id, Role.ADMIN)
+        actor.require(membership.workspace_id, Role.ADMIN)
+        actor_role = _require(current, Role.ADMIN)
         _check_can_grant(actor_role, membership.role)
     if membership.role is Role.OWNER:
         await _keep_an_owner(session, membership)
