@@ -75,8 +75,9 @@ POLL_SECONDS = 0.002
 PROTOCOL = Subprotocol("graphql-transport-ws")
 
 REGISTER = """
-mutation Register($input: RegisterInput!) {
-  register(input: $input) { accessToken user { memberships { workspace { id } } } }
+mutation Register($input: RegisterInput!, $login: LoginInput!) {
+  register(input: $input) { accepted }
+  signIn: login(input: $login) { accessToken user { memberships { workspace { id } } } }
 }
 """
 CREATE_CLIENT = """
@@ -255,7 +256,7 @@ async def _account(base_url: str) -> tuple[str, uuid.UUID, uuid.UUID]:
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
         email = f"subscribers-{secrets.token_hex(4)}@example.com"
         credentials = {"email": email, "password": secrets.token_urlsafe(18), "name": "Watcher"}
-        found = (await _graphql(client, REGISTER, {"input": credentials}))["register"]
+        found = (await _graphql(client, REGISTER, _signup(credentials)))["signIn"]
         token = str(found["accessToken"])
         workspace = str(found["user"]["memberships"][0]["workspace"]["id"])
         client.headers["Authorization"] = f"Bearer {token}"
@@ -540,3 +541,9 @@ def _report(run: Run, args: argparse.Namespace, database: Database, wall: float)
 
 if __name__ == "__main__":
     main()
+
+
+def _signup(credentials: dict[str, str]) -> dict[str, object]:
+    """Register, then sign in within the same request (register itself returns no tokens)."""
+    login = {"email": credentials["email"], "password": credentials["password"]}
+    return {"input": credentials, "login": login}

@@ -47,8 +47,9 @@ RSS_GROWTH_TARGET_MB = 50
 MAX_MEGABYTES = (2**31 - 1) // MB  # the API's sizes are GraphQL Ints (32-bit)
 
 REGISTER = """
-mutation Register($input: RegisterInput!) {
-  register(input: $input) { accessToken user { memberships { workspace { id } } } }
+mutation Register($input: RegisterInput!, $login: LoginInput!) {
+  register(input: $input) { accepted }
+  signIn: login(input: $login) { accessToken user { memberships { workspace { id } } } }
 }
 """
 CREATE_UPLOAD = """
@@ -167,7 +168,7 @@ def _graphql(client: httpx.Client, query: str, variables: dict[str, Any]) -> Any
 def _register(client: httpx.Client) -> tuple[str, str]:
     email = f"upload-{secrets.token_hex(4)}@example.com"
     credentials = {"email": email, "password": secrets.token_urlsafe(18), "name": "Uploader"}
-    found = _graphql(client, REGISTER, {"input": credentials})["register"]
+    found = _graphql(client, REGISTER, _signup(credentials))["signIn"]
     workspace_id = found["user"]["memberships"][0]["workspace"]["id"]
     return str(found["accessToken"]), str(workspace_id)
 
@@ -260,3 +261,9 @@ def _check(size: int, upload: Upload, asset: dict[str, Any], stored: Path) -> No
 
 if __name__ == "__main__":
     main()
+
+
+def _signup(credentials: dict[str, str]) -> dict[str, object]:
+    """Register, then sign in within the same request (register itself returns no tokens)."""
+    login = {"email": credentials["email"], "password": credentials["password"]}
+    return {"input": credentials, "login": login}

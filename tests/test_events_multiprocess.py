@@ -14,10 +14,10 @@ import httpx
 import pytest
 import websockets
 
+from tests.graphql import REGISTER
 from tests.processes import TIMEOUT, command_env, free_port, run_cli, server_process
 from tests.test_jobs import brief
 
-REGISTER = "mutation($i: RegisterInput!) { register(input: $i) { accessToken user { memberships { workspace { id } } } } }"
 EVENTS = "subscription($j: ID!) { jobEvents(jobId: $j, afterSeq: 0) { seq type } }"
 
 
@@ -114,8 +114,8 @@ async def test_a_subscriber_on_another_server_sees_the_workers_events(
                 REGISTER,
                 {"i": {"email": f"{hub}@example.com", "password": "long password", "name": "M"}},
             )
-            token = data["register"]["accessToken"]
-            workspace = data["register"]["user"]["memberships"][0]["workspace"]["id"]
+            token = data["signIn"]["accessToken"]
+            workspace = data["signIn"]["user"]["memberships"][0]["workspace"]["id"]
             client = (
                 await _gql(
                     a,

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from tests.fake_replicate import FakeReplicate, running_fake
+from tests.graphql import REGISTER, signup
 from tests.processes import TIMEOUT, free_port, run_cli, server_process
 
-REGISTER = "mutation($i: RegisterInput!) { register(input: $i) { accessToken user { memberships { workspace { id } } } } }"
 GENERATE = "mutation($i: GenerateImageInput!) { generateImage(input: $i) { generation { id } } }"
 READ = "query($id: ID!) { generation(id: $id) { status predictionId outputAsset { status } } }"
 
@@ -64,10 +64,10 @@ def test_a_killed_engine_resumes_and_pays_once(
         data = _gql(
             base,
             REGISTER,
-            {"i": {"email": "k@example.com", "password": "long password", "name": "K"}},
+            signup({"email": "k@example.com", "password": "long password", "name": "K"}),
         )
-        token = data["register"]["accessToken"]
-        workspace = data["register"]["user"]["memberships"][0]["workspace"]["id"]
+        token = data["signIn"]["accessToken"]
+        workspace = data["signIn"]["user"]["memberships"][0]["workspace"]["id"]
         generation = _gql(base, GENERATE, {"i": {"workspaceId": workspace, "prompt": "x"}}, token)
         generation_id = generation["generateImage"]["generation"]["id"]
         _until(

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
+from tests.graphql import REGISTER, signup
 from tests.processes import TIMEOUT, command_env, free_port, run_cli, server_process
 
-REGISTER = "mutation($i: RegisterInput!) { register(input: $i) { accessToken user { memberships { workspace { id } } } } }"
 GENERATE = "mutation($i: GenerateImageInput!) { generateImage(input: $i) { generation { id } } }"
 READ = "query($id: ID!) { generation(id: $id) { status outputAsset { kind status } } }"
 
@@ -42,10 +42,10 @@ def test_a_worker_process_runs_what_the_server_enqueues(tmp_path: Path, database
         data = _gql(
             base,
             REGISTER,
-            {"i": {"email": "w@example.com", "password": "long password", "name": "W"}},
+            signup({"email": "w@example.com", "password": "long password", "name": "W"}),
         )
-        token = data["register"]["accessToken"]
-        workspace = data["register"]["user"]["memberships"][0]["workspace"]["id"]
+        token = data["signIn"]["accessToken"]
+        workspace = data["signIn"]["user"]["memberships"][0]["workspace"]["id"]
         generation_id = _gql(
             base, GENERATE, {"i": {"workspaceId": workspace, "prompt": "x"}}, token
         )["generateImage"]["generation"]["id"]

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-REGISTER = "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }"
+REGISTER = "mutation($i: RegisterInput!) { register(input: $i) { accepted } }"
 LOGIN = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }"
 VIEWER = "{ viewer { memberships { workspace { id } } } }"
 

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from tests.fake_replicate import FakeReplicate, running_fake
+from tests.graphql import REGISTER, signup
 from tests.processes import TIMEOUT, free_port, run_cli, server_process
-from tests.test_generation_crash import REGISTER, _gql, _until
+from tests.test_generation_crash import _gql, _until
 from tests.test_jobs import brief
 
 JOB = "query($id: ID!) { node(id: $id) { ... on Job { status finalVideo { id } } } }"
@@ -51,10 +52,10 @@ def test_a_killed_render_finishes_after_restart_without_rendering_twice(
         data = _gql(
             base,
             REGISTER,
-            {"i": {"email": "j@example.com", "password": "long password", "name": "J"}},
+            signup({"email": "j@example.com", "password": "long password", "name": "J"}),
         )
-        token = data["register"]["accessToken"]
-        workspace = data["register"]["user"]["memberships"][0]["workspace"]["id"]
+        token = data["signIn"]["accessToken"]
+        workspace = data["signIn"]["user"]["memberships"][0]["workspace"]["id"]
         client = _gql(base, CLIENT, {"w": workspace}, token)["createClient"]["client"]["id"]
         campaign = _gql(base, CAMPAIGN, {"c": client}, token)["createCampaign"]["campaign"]["id"]
         job_id = _gql(base, CREATE, {"i": brief(client, campaign, 15)}, token)["createJob"]["job"][

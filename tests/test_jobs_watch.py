@@ -7,8 +7,9 @@ import sys
 import time
 from pathlib import Path
 
+from tests.graphql import REGISTER, signup
 from tests.processes import TIMEOUT, command_env
-from tests.test_generation_crash import REGISTER, _gql
+from tests.test_generation_crash import _gql
 from tests.test_jobs import brief
 
 CREATE = "mutation($i: CreateJobInput!) { createJob(input: $i) { job { id } } }"
@@ -19,10 +20,10 @@ def test_watch_shows_progress_until_the_job_completes(server: str, tmp_path: Pat
     data = _gql(
         server,
         REGISTER,
-        {"i": {"email": "w@example.com", "password": "long password", "name": "W"}},
+        signup({"email": "w@example.com", "password": "long password", "name": "W"}),
     )
-    token = data["register"]["accessToken"]
-    workspace = data["register"]["user"]["memberships"][0]["workspace"]["id"]
+    token = data["signIn"]["accessToken"]
+    workspace = data["signIn"]["user"]["memberships"][0]["workspace"]["id"]
     client = _gql(
         server,
         'mutation($w: ID!) { createClient(input: {workspaceId: $w, name: "C"}) { client { id } } }',

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests import media_files as mf
-from tests.graphql import REGISTER
+from tests.graphql import REGISTER, signup
 from tests.processes import free_port, run_cli, server_process
 
 CREATE_UPLOAD = """
@@ -64,16 +64,12 @@ class TestMediaBudget:
                 "/graphql",
                 json={
                     "query": REGISTER,
-                    "variables": {
-                        "input": {
-                            "email": "m@example.com",
-                            "password": "correct horse battery",
-                            "name": "M",
-                        }
-                    },
+                    "variables": signup(
+                        {"email": "m@example.com", "password": "correct horse battery", "name": "M"}
+                    ),
                 },
             )
-            payload = registered.json()["data"]["register"]
+            payload = registered.json()["data"]["signIn"]
             token, workspace = (
                 payload["accessToken"],
                 payload["user"]["memberships"][0]["workspace"]["id"],

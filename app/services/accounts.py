@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -14,7 +15,7 @@ from app.auth.actor import Actor
 from app.auth.security import Security
 from app.auth.throttle import CredentialAction
 from app.auth.tokens import hash_secret, issue_access_token, new_refresh_token
-from app.errors import ConflictError, UnauthenticatedError
+from app.errors import UnauthenticatedError
 from app.models import RefreshToken, User
 from app.services.validation import EMAIL_PATTERN, FieldErrors
 from app.services.workspaces import create_personal_workspace
@@ -48,10 +49,13 @@ async def register(
     password: str,
     name: str,
     now: datetime,
-    user_agent: str | None = None,
     address: str | None = None,
-) -> SignIn:
-    """Create the user, their personal workspace (as OWNER), and sign them in."""
+) -> User | None:
+    """Create the user and their personal workspace (as OWNER); None if the email is taken.
+
+    The caller answers the same either way, and the password is hashed either way, so
+    neither the answer nor its timing tells whether an email has an account.
+    """
     email = normalize_email(email)
     await security.limits.check(CredentialAction.REGISTER, address=address, account=email)
     with FieldErrors() as errors:
@@ -59,15 +63,18 @@ async def register(
             errors.add("email", "is not a valid email address")
         _check_password(errors, password)
         name = errors.text("name", name, min_length=1, max_length=100) or ""
+    password_hash = await security.passwords.hash(password)
     if await _user_by_email(session, email) is not None:
-        raise ConflictError(
-            "An account with this email already exists.", fields={"email": "is already registered"}
-        )
-    user = User(email=email, name=name, password_hash=await security.passwords.hash(password))
-    session.add(user)
-    await session.flush()
+        return None
+    user = User(email=email, name=name, password_hash=password_hash)
+    try:
+        async with session.begin_nested():  # a concurrent registration of the same email
+            session.add(user)
+            await session.flush()
+    except IntegrityError:
+        return None
     await create_personal_workspace(session, user)
-    return await _start_session(session, security, user, now=now, user_agent=user_agent)
+    return user
 
 
 async def login(
