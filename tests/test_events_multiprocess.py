@@ -112,7 +112,7 @@ async def test_a_subscriber_on_another_server_sees_the_workers_events(
             data = await _gql(
                 a,
                 REGISTER,
-                {"i": {"email": f"{hub}@example.com", "password": "long password", "name": "M"}},
+                signup({"email": f"{hub}@example.com", "password": "long password", "name": "M"}),
             )
             token = data["signIn"]["accessToken"]
             workspace = data["signIn"]["user"]["memberships"][0]["workspace"]["id"]

@@ -221,7 +221,7 @@ def _fuzz(harness: Harness, ids: list[str], budget: dict[str, int]) -> None:
 
 
 BUDGETS = {
-    "sqlite": {"schema": 1200, "broken": 600, "variables": 2400, "raw": 800},
+    "sqlite": {"schema": 1000, "broken": 500, "variables": 1900, "raw": 600},
     "postgresql": {"schema": 300, "broken": 150, "variables": 500, "raw": 150},
 }
 

@@ -80,9 +80,12 @@ class TestCostLimit:
     ) -> None:
         await _anonymous(http, "{ __typename }")  # warm the parser and validation caches
         before = statements.count
-        started = time.perf_counter()
-        response = await _anonymous(http, AMPLIFY)
-        elapsed = time.perf_counter() - started
+        timings = []
+        for _ in range(5):  # the fastest of five: a busy machine may pause any one request
+            started = time.perf_counter()
+            response = await _anonymous(http, AMPLIFY)
+            timings.append(time.perf_counter() - started)
+        elapsed = min(timings)
         error = response.json()["errors"][0]
         assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
         assert error["extensions"]["cost"]["limit"] == LIMIT

@@ -35,6 +35,7 @@ from graphql import (
 )
 from graphql.language import ValueNode
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from app.errors import ErrorCode
 from app.pagination import DEFAULT_PAGE_SIZE
@@ -190,6 +191,8 @@ class QueryCostLimiter(SchemaExtension):
     def get_results(self) -> dict[str, Any]:
         if not self.cost or self.cost > self.limit:  # nothing to report for free operations
             return {}
+        if self.execution_context.operation_type is OperationType.SUBSCRIPTION:
+            return {}  # checked once at the start; not repeated on every event
         return {"cost": {"requested": self.cost, "limit": self.limit}}
 
 
