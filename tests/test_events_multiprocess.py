@@ -14,7 +14,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.graphql import REGISTER
+from tests.graphql import REGISTER, signup
 from tests.processes import TIMEOUT, command_env, free_port, run_cli, server_process
 from tests.test_jobs import brief
 
