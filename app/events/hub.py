@@ -128,6 +128,7 @@ class PostgresHub(LocalHub):
         self._dsn = dsn
         self._task: asyncio.Task[None] | None = None
         self._publisher: Any = None
+        self._publishing = asyncio.Lock()  # one publisher connection, used by one at a time
         self._stopped = False
 
     async def start(self) -> None:
@@ -139,25 +140,29 @@ class PostgresHub(LocalHub):
     async def stop(self) -> None:
         self._stopped = True
         await _cancel(self._task)
-        if self._publisher is not None:
-            await self._publisher.close()
-            self._publisher = None
+        async with self._publishing:
+            if self._publisher is not None:
+                await self._publisher.close()
+                self._publisher = None
         await super().stop()
 
     async def publish(self, streams: set[str]) -> None:
         import asyncpg  # type: ignore[import-untyped]
 
         self.deliver(streams)
-        if self.is_stopped():
-            return
-        if self._publisher is None or self._publisher.is_closed():
-            self._publisher = await asyncpg.connect(self._dsn)
-            if self.is_stopped():  # stopped while connecting: do not leave it open
-                await self._publisher.close()
-                self._publisher = None
+        # Announcements after concurrent commits arrive together: without the lock, two would
+        # each open a publisher (one left unclosed) or run statements on one at the same time.
+        async with self._publishing:
+            if self.is_stopped():
                 return
-        for stream in streams:
-            await self._publisher.execute("SELECT pg_notify($1, $2)", CHANNEL, stream)
+            if self._publisher is None or self._publisher.is_closed():
+                self._publisher = await asyncpg.connect(self._dsn)
+                if self.is_stopped():  # stopped while connecting: do not leave it open
+                    await self._publisher.close()
+                    self._publisher = None
+                    return
+            for stream in streams:
+                await self._publisher.execute("SELECT pg_notify($1, $2)", CHANNEL, stream)
 
     async def _listen_once(self) -> None:
         import asyncpg

@@ -28,23 +28,25 @@ _in_flight: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
 
 
 async def shared(key: tuple[Any, ...], load: Callable[[], Awaitable[T]]) -> T:
-    """Single flight: followers woken together by one hint share one query per key."""
+    """Single flight: followers woken together by one hint share one query per key.
+
+    The query runs in a task of its own, and everyone (its starter included) waits on it
+    shielded: a follower that leaves never cancels a read the others share, and a database
+    call is never cut off halfway (which would leave its connection checked out).
+    """
     pending = _in_flight.get(key)
-    if pending is not None:
-        return cast(T, await asyncio.shield(pending))
-    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-    _in_flight[key] = future
-    try:
-        result = await load()
-    except BaseException as error:
-        future.set_exception(error)
-        future.exception()  # retrieved: waiters re-raise it, nobody else needs to
-        raise
-    else:
-        future.set_result(result)
-        return result
-    finally:
-        _in_flight.pop(key, None)
+    if pending is None:
+        pending = asyncio.ensure_future(load())
+        _in_flight[key] = pending
+        pending.add_done_callback(lambda done: _forget(key, done))
+    return cast(T, await asyncio.shield(pending))
+
+
+def _forget(key: tuple[Any, ...], done: asyncio.Future[Any]) -> None:
+    if _in_flight.get(key) is done:
+        del _in_flight[key]
+    if not done.cancelled():
+        done.exception()  # retrieved: waiters re-raise it, nobody else needs to
 
 
 async def read_after(runtime: Runtime, stream: str, after: int) -> list[JobEvent]:
