@@ -221,8 +221,9 @@ def _fuzz(harness: Harness, ids: list[str], budget: dict[str, int]) -> None:
 
 
 BUDGETS = {
-    "sqlite": {"schema": 1000, "broken": 500, "variables": 1900, "raw": 600},
-    "postgresql": {"schema": 300, "broken": 150, "variables": 500, "raw": 150},
+    # Most of the budget runs on PostgreSQL, where NUL characters and types are strictest.
+    "sqlite": {"schema": 300, "broken": 150, "variables": 500, "raw": 150},
+    "postgresql": {"schema": 1000, "broken": 500, "variables": 1900, "raw": 600},
 }
 
 
