@@ -168,3 +168,16 @@ class TestSignedRoutes:
         assert media.status_code == 404
         assert upload.status_code == 403
         assert upload.json()["error"]["code"] == "FORBIDDEN"
+
+
+class TestUploadValues:
+    @pytest.mark.parametrize("value", ["x", 5, [1], {"a": 1}])
+    async def test_a_json_value_where_a_file_belongs_is_bad_user_input(
+        self, owner: Account, value: object
+    ) -> None:
+        result = await owner.gql(
+            "mutation($f: Upload!, $i: AssetPlacementInput!) {"
+            " uploadAsset(file: $f, input: $i) { asset { id } } }",
+            {"f": value, "i": {"workspaceId": owner.workspace_id}},
+        )
+        assert result.code == "BAD_USER_INPUT"

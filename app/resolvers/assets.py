@@ -10,6 +10,7 @@ from datetime import datetime
 import strawberry
 from strawberry.file_uploads import Upload
 
+from app.errors import BadUserInputError
 from app.ids import expect_global_id
 from app.media.errors import MediaRejected
 from app.media.fetch import Fetched, UrlGuard, fetch
@@ -165,6 +166,11 @@ class AssetMutation:
         input: AssetPlacementInput,
     ) -> AssetPayload | None:
         ctx = info.context
+        if not callable(getattr(file, "read", None)):  # a value in the JSON, not a file part
+            raise BadUserInputError(
+                "`file` must be a file part of a multipart request.",
+                fields={"file": "is not a file"},
+            )
         filename = getattr(file, "filename", None) or "upload"
         declared = Declared(filename, input.kind, getattr(file, "content_type", None))
         try:
