@@ -102,8 +102,20 @@ class LiveConnection:
     _ended: bool = False
     _expiry_task: asyncio.Task[None] | None = None
 
-    def _install(self) -> None:
+    connection_acknowledged: bool
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # the protocol handler's, next in the MRO
         self.schema = OperationSchema(self.schema, self)
+
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)  # type: ignore[misc]
+        if self.connection_acknowledged:
+            self._watch_expiry()
+
+    async def send_message(self, message: Any) -> None:
+        if not self._ended:
+            await super().send_message(message)  # type: ignore[misc]
 
     async def end(self, code: int, reason: str) -> None:
         """Close the socket once; later sends (a ``complete`` for a stream) are dropped."""
@@ -136,38 +148,12 @@ class LiveConnection:
 
 
 class TransportWSHandler(LiveConnection, BaseGraphQLTransportWSHandler[Context, None]):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._install()
-
-    async def handle_connection_init(self, message: Any) -> None:
-        await super().handle_connection_init(message)
-        if self.connection_acknowledged:
-            self._watch_expiry()
-
-    async def send_message(self, message: Any) -> None:
-        if not self._ended:
-            await super().send_message(message)
-
     async def shutdown(self) -> None:
         await self._stop_expiry()
         await super().shutdown()
 
 
 class LegacyWSHandler(LiveConnection, BaseGraphQLWSHandler[Context, None]):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._install()
-
-    async def handle_connection_init(self, message: Any) -> None:
-        await super().handle_connection_init(message)
-        if self.connection_acknowledged:
-            self._watch_expiry()
-
-    async def send_message(self, message: Any) -> None:
-        if not self._ended:
-            await super().send_message(message)
-
     async def cleanup(self) -> None:
         await self._stop_expiry()
         await super().cleanup()
