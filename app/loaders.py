@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -20,6 +21,7 @@ from app.models import (
     Campaign,
     Client,
     Generation,
+    Invitation,
     Job,
     Membership,
     User,
@@ -27,8 +29,22 @@ from app.models import (
 )
 from app.pagination import Page, count_statement, make_page, page_statement
 from app.services import stats
-from app.services.access import visible, visible_api_keys, visible_users
+from app.services.access import (
+    visible,
+    visible_api_keys,
+    visible_invitations,
+    visible_users,
+)
 from app.services.listing import Filter, ListSpec
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationLabels:
+    """What an invitee may read of a workspace before joining it."""
+
+    workspace_name: str
+    invited_by_name: str | None
+
 
 PageKey = tuple[uuid.UUID, ListSpec]
 CountKey = tuple[uuid.UUID, tuple[type[Any], str, Filter]]
@@ -48,6 +64,12 @@ class Loaders:
         self.generation = self._node_loader(Generation)
         self.job = self._node_loader(Job)
         self.user: DataLoader[uuid.UUID, User | None] = DataLoader(load_fn=self._load_users)
+        self.invitation: DataLoader[uuid.UUID, Invitation | None] = DataLoader(
+            load_fn=self._load_invitations
+        )
+        self.invitation_labels: DataLoader[uuid.UUID, InvitationLabels] = DataLoader(
+            load_fn=self._load_invitation_labels
+        )
         self.api_key: DataLoader[uuid.UUID, ApiKey | None] = DataLoader(load_fn=self._load_api_keys)
         self.page: DataLoader[PageKey, Page[Any]] = DataLoader(load_fn=self._load_pages)
         self.count: DataLoader[CountKey, int] = DataLoader(load_fn=self._load_counts)
@@ -65,6 +87,7 @@ class Loaders:
             Client: self.client,
             Campaign: self.campaign,
             Membership: self.membership,
+            Invitation: self.invitation,
             Asset: self.asset,
             Generation: self.generation,
         }
@@ -97,6 +120,27 @@ class Loaders:
         )
         by_id = {row.id: row for row in await self._rows(statement)}
         return [by_id.get(i) for i in ids]
+
+    async def _load_invitations(self, ids: Sequence[uuid.UUID]) -> list[Invitation | None]:
+        statement = sa.select(Invitation).where(
+            col(Invitation.id).in_(ids), visible_invitations(self._actor())
+        )
+        by_id = {row.id: row for row in await self._rows(statement)}
+        return [by_id.get(i) for i in ids]
+
+    async def _load_invitation_labels(self, ids: Sequence[uuid.UUID]) -> list[InvitationLabels]:
+        """Only asked for invitations already loaded through :meth:`_load_invitations`."""
+        statement = (
+            sa.select(col(Invitation.id), col(Workspace.name), col(User.name))
+            .join(Workspace, col(Workspace.id) == col(Invitation.workspace_id))
+            .outerjoin(User, col(User.id) == col(Invitation.invited_by_id))
+            .where(col(Invitation.id).in_(ids))
+        )
+        found = {
+            row[0]: InvitationLabels(row[1], row[2])
+            for row in await self._session().execute(statement)
+        }
+        return [found.get(i, InvitationLabels("", None)) for i in ids]
 
     async def _load_pages(self, keys: Sequence[PageKey]) -> list[Page[Any]]:
         groups: dict[ListSpec, list[uuid.UUID]] = defaultdict(list)

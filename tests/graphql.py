@@ -113,12 +113,32 @@ async def create_campaign(gql: GraphQL, client_id: str, name: str = "Summer") ->
     return str(result.ok()["createCampaign"]["campaign"]["id"])
 
 
-async def add_member(owner: Account, member: Account, role: str) -> str:
+INVITE = """
+mutation($i: InviteMemberInput!) {
+  inviteMember(input: $i) { invitation { id email role status } }
+}
+"""
+
+ACCEPT = """
+mutation($i: InvitationInput!) {
+  acceptInvitation(input: $i) { membership { id role } invitation { status } }
+}
+"""
+
+
+async def invite(owner: Account, email: str, role: str, workspace_id: str | None = None) -> str:
     result = await owner.gql(
-        "mutation($i: AddMemberInput!) { addMember(input: $i) { membership { id role } } }",
-        {"i": {"workspaceId": owner.workspace_id, "email": member.email, "role": role}},
+        INVITE,
+        {"i": {"workspaceId": workspace_id or owner.workspace_id, "email": email, "role": role}},
     )
-    return str(result.ok()["addMember"]["membership"]["id"])
+    return str(result.ok()["inviteMember"]["invitation"]["id"])
+
+
+async def add_member(owner: Account, member: Account, role: str) -> str:
+    """Invite ``member`` into ``owner``'s workspace and accept as them; the membership's ID."""
+    invitation_id = await invite(owner, member.email, role)
+    result = await member.gql(ACCEPT, {"i": {"invitationId": invitation_id}})
+    return str(result.ok()["acceptInvitation"]["membership"]["id"])
 
 
 UPLOAD = """

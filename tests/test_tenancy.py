@@ -82,8 +82,8 @@ class TestIsolation:
                 "workspace",
             ),
             (
-                'mutation($id: ID!) { addMember(input: {workspaceId: $id, email: "a@b.co"})'
-                " { membership { id } } }",
+                'mutation($id: ID!) { inviteMember(input: {workspaceId: $id, email: "a@b.co"})'
+                " { invitation { id } } }",
                 "workspace",
             ),
             (

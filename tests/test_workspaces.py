@@ -58,36 +58,6 @@ class TestMembers:
         )
         assert seen.ok()["node"]["id"] == owner.workspace_id
 
-    async def test_adding_twice_is_a_conflict(
-        self, http: httpx.AsyncClient, owner: Account
-    ) -> None:
-        member = await register(http, "Member")
-        await add_member(owner, member, "VIEWER")
-        again = await owner.gql(
-            "mutation($i: AddMemberInput!) { addMember(input: $i) { membership { id } } }",
-            {"i": {"workspaceId": owner.workspace_id, "email": member.email, "role": "EDITOR"}},
-        )
-        assert again.code == "CONFLICT"
-
-    async def test_unknown_email_is_not_found(self, owner: Account) -> None:
-        result = await owner.gql(
-            "mutation($i: AddMemberInput!) { addMember(input: $i) { membership { id } } }",
-            {"i": {"workspaceId": owner.workspace_id, "email": "ghost@example.com"}},
-        )
-        assert result.code == "NOT_FOUND"
-
-    async def test_an_admin_cannot_make_owners(
-        self, http: httpx.AsyncClient, owner: Account
-    ) -> None:
-        admin = await register(http, "Admin")
-        other = await register(http, "Other")
-        await add_member(owner, admin, "ADMIN")
-        result = await admin.gql(
-            "mutation($i: AddMemberInput!) { addMember(input: $i) { membership { id } } }",
-            {"i": {"workspaceId": owner.workspace_id, "email": other.email, "role": "OWNER"}},
-        )
-        assert result.code == "FORBIDDEN"
-
     async def test_the_last_owner_can_neither_step_down_nor_leave(self, owner: Account) -> None:
         membership = await _own_membership(owner)
         demote = await owner.gql(UPDATE_ROLE, {"i": {"membershipId": membership, "role": "ADMIN"}})
@@ -134,9 +104,9 @@ MUTATIONS = {
         'mutation($p: ID!) { updateCampaign(input: {id: $p, name: "Z"}) { campaign { id } } }'
     ),
     "deleteCampaign": "mutation($p: ID!) { deleteCampaign(input: {id: $p}) { deletedCampaignId } }",
-    "addMember": (
-        'mutation($w: ID!) { addMember(input: {workspaceId: $w, email: "x@example.com"})'
-        " { membership { id } } }"
+    "inviteMember": (
+        'mutation($w: ID!) { inviteMember(input: {workspaceId: $w, email: "x@example.com"})'
+        " { invitation { id } } }"
     ),
     "updateMemberRole": (
         "mutation($m: ID!) { updateMemberRole(input: {membershipId: $m, role: VIEWER})"

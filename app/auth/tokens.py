@@ -52,6 +52,9 @@ def issue_access_token(
     return jwt.encode(claims, config.secret, algorithm=ALGORITHM), expires_at
 
 
+ISSUED_AT_LEEWAY_SECONDS = 60
+
+
 def decode_access_token(config: TokenConfig, token: str, now: datetime) -> AccessClaims:
     """Verify signature, audience, issuer and (against ``now``) expiry; else UNAUTHENTICATED."""
     try:
@@ -61,10 +64,17 @@ def decode_access_token(config: TokenConfig, token: str, now: datetime) -> Acces
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
             issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "sid"], "verify_exp": False},
+            # Times are checked below against ``now`` (the clock port), not the system clock.
+            options={
+                "require": ["exp", "iat", "sub", "sid"],
+                "verify_exp": False,
+                "verify_iat": False,
+            },
         )
         if claims.get("typ") != "access":
             raise jwt.InvalidTokenError("not an access token")
+        if int(claims["iat"]) > now.timestamp() + ISSUED_AT_LEEWAY_SECONDS:
+            raise jwt.ImmatureSignatureError("issued in the future")
         parsed = AccessClaims(
             user_id=uuid.UUID(hex=claims["sub"]),
             session_id=uuid.UUID(hex=claims["sid"]),

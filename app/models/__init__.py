@@ -7,7 +7,7 @@ from app.models.event import JobEvent
 from app.models.generation import Generation
 from app.models.job import Job, Scene
 from app.models.ledger import CostEntry, WebhookDelivery
-from app.models.workspace import Membership, Workspace
+from app.models.workspace import Invitation, Membership, Workspace
 
 __all__ = [
     "ApiKey",
@@ -17,6 +17,7 @@ __all__ = [
     "Client",
     "CostEntry",
     "Generation",
+    "Invitation",
     "Job",
     "JobEvent",
     "Membership",

@@ -12,6 +12,14 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
+class InvitationStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REVOKED = "revoked"
+    EXPIRED = "expired"  # reported for a pending invitation past its expiry; never stored
+
+
 class ApiKeyScope(StrEnum):
     READ_ONLY = "read_only"
     FULL = "full"

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from app.models.base import TimestampedModel, enum_column, foreign_key, primary_key
-from app.models.enums import Role
+from app.models.base import (
+    TimestampedModel,
+    enum_column,
+    foreign_key,
+    primary_key,
+    timestamp,
+)
+from app.models.enums import InvitationStatus, Role
 
 
 class Workspace(TimestampedModel, table=True):
@@ -28,3 +35,25 @@ class Membership(TimestampedModel, table=True):
     workspace_id: uuid.UUID = foreign_key("workspace.id", ondelete="CASCADE", nullable=False)
     user_id: uuid.UUID = foreign_key("user_account.id", ondelete="CASCADE", nullable=False)
     role: Role = enum_column(Role, "role")
+
+
+class Invitation(TimestampedModel, table=True):
+    """An offer of a role in a workspace to whoever holds an email; joining needs acceptance.
+
+    It answers the same whether or not the email has an account; the invitee sees it once
+    signed in with that email and accepts or declines it. An admin may revoke it while it is
+    pending; after ``expires_at`` it can no longer be accepted.
+    """
+
+    __tablename__ = "invitation"
+
+    id: uuid.UUID = primary_key()
+    workspace_id: uuid.UUID = foreign_key("workspace.id", ondelete="CASCADE", nullable=False)
+    email: str = Field(max_length=320, index=True)  # stored lower-cased
+    role: Role = enum_column(Role, "role")
+    status: InvitationStatus = enum_column(
+        InvitationStatus, "invitation_status", default=InvitationStatus.PENDING
+    )
+    invited_by_id: uuid.UUID | None = foreign_key("user_account.id", ondelete="SET NULL")
+    expires_at: datetime = timestamp(nullable=False)
+    responded_at: datetime | None = timestamp()

@@ -25,18 +25,6 @@ class CreateWorkspacePayload:
 
 
 @strawberry.input
-class AddMemberInput:
-    workspace_id: strawberry.ID
-    email: str
-    role: Role = Role.VIEWER
-
-
-@strawberry.type
-class AddMemberPayload:
-    membership: MembershipType
-
-
-@strawberry.input
 class UpdateMemberRoleInput:
     membership_id: strawberry.ID
     role: Role
@@ -72,18 +60,6 @@ class WorkspaceMutation:
             workspace=WorkspaceType.from_model(workspace),
             membership=MembershipType.from_model(membership),
         )
-
-    @mutation(description="Add a user by email (ADMIN; only an OWNER adds owners).")
-    async def add_member(self, info: Info, input: AddMemberInput) -> AddMemberPayload | None:
-        ctx = info.context
-        membership = await workspaces.add_member(
-            ctx.session,
-            ctx.actor,
-            workspace_id=expect_global_id(input.workspace_id, "Workspace", field="workspaceId"),
-            email=input.email,
-            role=input.role,
-        )
-        return AddMemberPayload(membership=MembershipType.from_model(membership))
 
     @mutation(description="Change a member's role; a workspace keeps an owner.")
     async def update_member_role(

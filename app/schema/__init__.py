@@ -25,6 +25,7 @@ from app.resolvers.campaigns import CampaignMutation
 from app.resolvers.clients import ClientMutation
 from app.resolvers.generations import GenerationMutation, GenerationQuery
 from app.resolvers.health import HealthQuery
+from app.resolvers.invitations import InvitationMutation
 from app.resolvers.jobs import JobMutation, JobQuery
 from app.resolvers.node import NodeQuery
 from app.resolvers.subscriptions import ActivitySubscription, JobSubscription
@@ -42,6 +43,7 @@ from app.schema.types.asset import ASSET_TYPES
 from app.schema.types.campaign import CampaignType
 from app.schema.types.client import ClientType
 from app.schema.types.generation import GenerationType
+from app.schema.types.invitation import InvitationType
 from app.schema.types.job import JobType, SceneType
 from app.schema.types.member import MembershipType, UserType
 from app.schema.types.workspace import WorkspaceType
@@ -53,6 +55,7 @@ Mutation = merge_types(
     (
         AccountMutation,
         WorkspaceMutation,
+        InvitationMutation,
         ClientMutation,
         CampaignMutation,
         AssetMutation,
@@ -69,6 +72,7 @@ NODE_IMPLEMENTATIONS = [
     ClientType,
     CampaignType,
     MembershipType,
+    InvitationType,
     UserType,
     ApiKeyType,
 ]

@@ -15,6 +15,7 @@ from app.models.enums import (
     AssetSource,
     AssetStatus,
     CampaignStatus,
+    InvitationStatus,
     Role,
 )
 from app.pagination import Direction
@@ -25,6 +26,11 @@ strawberry.enum(
     ApiKeyScope,
     name="ApiKeyScope",
     description="READ_ONLY keys run queries and subscriptions only; FULL keys may also mutate.",
+)
+strawberry.enum(
+    InvitationStatus,
+    name="InvitationStatus",
+    description="PENDING until the invitee accepts or declines, or an admin revokes it.",
 )
 strawberry.enum(CampaignStatus, name="CampaignStatus", description="DRAFT → ACTIVE → ARCHIVED.")
 strawberry.enum(
@@ -46,6 +52,7 @@ __all__ = [
     "CampaignStatus",
     "Direction",
     "ErrorCode",
+    "InvitationStatus",
     "OrderField",
     "Role",
 ]

@@ -15,6 +15,7 @@ from app.schema.types.campaign import CampaignType
 from app.schema.types.client import ClientType
 from app.schema.types.common import Node
 from app.schema.types.generation import GenerationType
+from app.schema.types.invitation import InvitationType
 from app.schema.types.job import JobType
 from app.schema.types.member import MembershipType, UserType
 from app.schema.types.workspace import WorkspaceType
@@ -26,6 +27,7 @@ NODE_TYPES: dict[str, tuple[Fetch, Callable[[Any], Node]]] = {
     "Client": (lambda loaders, pk: loaders.client.load(pk), ClientType.from_model),
     "Campaign": (lambda loaders, pk: loaders.campaign.load(pk), CampaignType.from_model),
     "Membership": (lambda loaders, pk: loaders.membership.load(pk), MembershipType.from_model),
+    "Invitation": (lambda loaders, pk: loaders.invitation.load(pk), InvitationType.from_model),
     "User": (lambda loaders, pk: loaders.user.load(pk), UserType.from_model),
     "ApiKey": (lambda loaders, pk: loaders.api_key.load(pk), ApiKeyType.from_model),
     "Asset": (lambda loaders, pk: loaders.asset.load(pk), asset_from_model),

@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.auth.actor import Actor
+from app.auth.actor import ROLE_RANK, Actor
 from app.errors import NotFoundError
-from app.models import ApiKey, Membership, User
+from app.models import ApiKey, Invitation, Membership, User
+from app.models.enums import Role
 
 M = TypeVar("M")
 
@@ -40,6 +41,16 @@ def visible_api_keys(actor: Actor) -> sa.ColumnElement[bool]:
     if actor.bounds.workspace_id is None:
         return own
     return sa.and_(own, col(ApiKey.workspace_id) == actor.bounds.workspace_id)
+
+
+def visible_invitations(actor: Actor) -> sa.ColumnElement[bool]:
+    """Admins see their workspaces' invitations; anyone sees those addressed to their email."""
+    admin_of = [ws for ws, role in actor.roles.items() if ROLE_RANK[role] >= ROLE_RANK[Role.ADMIN]]
+    condition: sa.ColumnElement[bool] = col(Invitation.workspace_id).in_(admin_of)
+    if actor.bounds.workspace_id is None:  # a key bound to one workspace sees only that one
+        own_email = sa.select(col(User.email)).where(col(User.id) == actor.user_id)
+        condition = sa.or_(condition, col(Invitation.email) == own_email.scalar_subquery())
+    return condition
 
 
 async def get_visible(

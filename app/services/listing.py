@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlmodel import col
 
-from app.models import Asset, Campaign, Client, Generation, Job, Membership
+from app.models import Asset, Campaign, Client, Generation, Invitation, Job, Membership
 from app.models.enums import (
     AssetKind,
     AssetSource,
@@ -21,6 +22,7 @@ from app.models.enums import (
     CampaignStatus,
     GenerationKind,
     GenerationStatus,
+    InvitationStatus,
     JobStatus,
 )
 from app.pagination import Direction, PageArgs
@@ -105,12 +107,33 @@ class JobFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingInvitationFilter:
+    """Invitations still waiting for an answer at ``now``."""
+
+    now: datetime
+
+    def conditions(self) -> list[Any]:
+        return [
+            col(Invitation.status) == InvitationStatus.PENDING,
+            col(Invitation.expires_at) > self.now,
+        ]
+
+
+@dataclass(frozen=True, slots=True)
 class NoFilter:
     def conditions(self) -> list[Any]:
         return []
 
 
-Filter = ClientFilter | CampaignFilter | AssetFilter | GenerationFilter | JobFilter | NoFilter
+Filter = (
+    ClientFilter
+    | CampaignFilter
+    | AssetFilter
+    | GenerationFilter
+    | JobFilter
+    | PendingInvitationFilter
+    | NoFilter
+)
 
 
 @dataclass(frozen=True, slots=True)

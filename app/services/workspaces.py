@@ -51,60 +51,43 @@ async def create_workspace(
     return workspace, membership
 
 
-async def add_member(
-    session: AsyncSession, actor: Actor, *, workspace_id: uuid.UUID, email: str, role: Role
-) -> Membership:
-    actor_role = actor.require(workspace_id, Role.ADMIN)
-    _check_can_grant(actor_role, role)
-    statement = sa.select(User).where(col(User.email) == email.strip().lower(), col(User.is_active))
-    user = (await session.execute(statement)).scalar_one_or_none()
-    if user is None:
-        raise NotFoundError("No user with that email.", fields={"email": "has no account"})
-    existing = await session.execute(
-        sa.select(col(Membership.id)).where(
-            col(Membership.workspace_id) == workspace_id, col(Membership.user_id) == user.id
-        )
-    )
-    if existing.first() is not None:
-        raise ConflictError(
-            "That user is already a member.", fields={"email": "is already a member"}
-        )
-    membership = Membership(workspace_id=workspace_id, user_id=user.id, role=role)
-    session.add(membership)
-    await session.flush()
-    return membership
-
-
 async def _locked(
     session: AsyncSession, actor: Actor, membership_id: uuid.UUID
 ) -> tuple[Membership, Role | None]:
-    """The membership and the actor's role in its workspace, read under the workspace's lock.
-
-    Every change to a workspace's memberships locks the workspace row first, so concurrent
-    changes (two owners removing each other) run one after the other and never deadlock;
-    both the membership and the actor's own role are then read as they are now.
-    """
+    """The membership and the actor's role in its workspace, read under the workspace's lock."""
     visible = await get_visible(session, actor, Membership, membership_id, what="Membership")
-    await session.execute(
-        sa.select(col(Workspace.id))
-        .where(col(Workspace.id) == visible.workspace_id)
-        .with_for_update()
-    )
+    await lock_workspace(session, visible.workspace_id)
     membership = await session.get(
         Membership, membership_id, with_for_update=True, populate_existing=True
     )
     if membership is None:
         raise NotFoundError("Membership not found.")
-    role = await session.scalar(
+    return membership, await role_now(session, membership.workspace_id, actor.user_id)
+
+
+async def lock_workspace(session: AsyncSession, workspace_id: uuid.UUID) -> None:
+    """Every change to a workspace's memberships (and invitations) locks its row first.
+
+    Concurrent changes (two owners removing each other, an invitation accepted while it is
+    revoked) then run one after the other and never deadlock.
+    """
+    await session.execute(
+        sa.select(col(Workspace.id)).where(col(Workspace.id) == workspace_id).with_for_update()
+    )
+
+
+async def role_now(
+    session: AsyncSession, workspace_id: uuid.UUID, user_id: uuid.UUID
+) -> Role | None:
+    """The user's role in the workspace as it is in the database now."""
+    return await session.scalar(
         sa.select(col(Membership.role)).where(
-            col(Membership.workspace_id) == membership.workspace_id,
-            col(Membership.user_id) == actor.user_id,
+            col(Membership.workspace_id) == workspace_id, col(Membership.user_id) == user_id
         )
     )
-    return membership, role
 
 
-def _require(role: Role | None, minimum: Role) -> Role:
+def require_role(role: Role | None, minimum: Role) -> Role:
     if role is None:
         raise NotFoundError("Membership not found.")
     if ROLE_RANK[role] < ROLE_RANK[minimum]:
@@ -120,9 +103,9 @@ async def update_member_role(
 ) -> Membership:
     membership, current = await _locked(session, actor, membership_id)
     actor.require(membership.workspace_id, Role.ADMIN)  # what the credential may do
-    actor_role = _require(current, Role.ADMIN)  # what the member may do now
-    _check_can_grant(actor_role, membership.role)
-    _check_can_grant(actor_role, role)
+    actor_role = require_role(current, Role.ADMIN)  # what the member may do now
+    check_can_grant(actor_role, membership.role)
+    check_can_grant(actor_role, role)
     if membership.role is Role.OWNER and role is not Role.OWNER:
         await _keep_an_owner(session, membership)
     membership.role = role
@@ -137,8 +120,8 @@ async def remove_member(
     membership, current = await _locked(session, actor, membership_id)
     if membership.user_id != actor.user_id:
         actor.require(membership.workspace_id, Role.ADMIN)
-        actor_role = _require(current, Role.ADMIN)
-        _check_can_grant(actor_role, membership.role)
+        actor_role = require_role(current, Role.ADMIN)
+        check_can_grant(actor_role, membership.role)
     if membership.role is Role.OWNER:
         await _keep_an_owner(session, membership)
     await session.delete(membership)
@@ -146,7 +129,7 @@ async def remove_member(
     return membership
 
 
-def _check_can_grant(actor_role: Role, role: Role) -> None:
+def check_can_grant(actor_role: Role, role: Role) -> None:
     """Only owners touch the OWNER role; nobody grants or changes a role above their own."""
     if ROLE_RANK[role] > ROLE_RANK[actor_role] or (
         role is Role.OWNER and actor_role is not Role.OWNER

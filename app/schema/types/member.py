@@ -13,10 +13,13 @@ from app.models import Membership, User
 from app.schema.context import Info
 from app.schema.enums import Role
 from app.schema.types.common import Node, required
+from app.services import invitations
 
 if TYPE_CHECKING:
+    from app.schema.types.invitation import InvitationType
     from app.schema.types.workspace import WorkspaceType
 
+InvitationRef = Annotated["InvitationType", strawberry.lazy("app.schema.types.invitation")]
 WorkspaceRef = Annotated["WorkspaceType", strawberry.lazy("app.schema.types.workspace")]
 
 
@@ -42,6 +45,21 @@ class UserType(Node):
     async def memberships(self, info: Info) -> list[MembershipType]:
         rows = await info.context.loaders.user_memberships.load(self.pk)
         return [MembershipType.from_model(row) for row in rows]
+
+    @strawberry.field(
+        description=(
+            "Pending invitations addressed to this user's email, newest first (at most 100). "
+            "Only on yourself (`viewer`): null for anyone else."
+        )
+    )
+    async def invitations(self, info: Info) -> list[InvitationRef] | None:
+        from app.schema.types.invitation import InvitationType
+
+        ctx = info.context
+        if self.pk != ctx.actor.user_id:
+            return None
+        rows = await invitations.for_invitee(ctx.session, ctx.actor, ctx.now())
+        return [InvitationType.from_model(row) for row in rows]
 
 
 @strawberry.type(name="Membership", description="A user's role in a workspace.")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from app.ids import encode_global_id
-from app.models import Client, Membership, Workspace
+from app.models import Client, Invitation, Membership, Workspace
 from app.pagination import Direction
 from app.schema.connections import connection_field, resolve_connection
 from app.schema.context import Info
@@ -18,13 +18,15 @@ from app.schema.types.asset_connection import assets_of
 from app.schema.types.common import Connection, Node
 from app.schema.types.generation_connection import generations_of
 from app.schema.types.job_connection import jobs_of
-from app.services.listing import ClientFilter
+from app.services.listing import ClientFilter, PendingInvitationFilter
 
 if TYPE_CHECKING:
     from app.schema.types.client import ClientType
+    from app.schema.types.invitation import InvitationType
     from app.schema.types.member import MembershipType
 
 ClientRef = Annotated["ClientType", strawberry.lazy("app.schema.types.client")]
+InvitationRef = Annotated["InvitationType", strawberry.lazy("app.schema.types.invitation")]
 MembershipRef = Annotated["MembershipType", strawberry.lazy("app.schema.types.member")]
 
 
@@ -100,6 +102,35 @@ class WorkspaceType(Node):
             last=last,
             before=before,
             default_direction=Direction.ASC,
+        )
+
+    @strawberry.field(
+        description=(
+            "Invitations waiting for an answer, newest first (ADMIN; FORBIDDEN for other roles)."
+        )
+    )
+    async def invitations(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[InvitationRef] | None:
+        from app.schema.types.invitation import InvitationType
+
+        info.context.actor.require(self.pk, Role.ADMIN)
+        return await resolve_connection(
+            info,
+            model=Invitation,
+            parent="workspace_id",
+            parent_id=self.pk,
+            to_node=InvitationType.from_model,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            list_filter=PendingInvitationFilter(info.context.now()),
         )
 
 
