@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -56,6 +57,7 @@ class Loaders:
     def __init__(self, session: Callable[[], AsyncSession], actor: Callable[[], Actor]) -> None:
         self._session = session
         self._actor = actor
+        self._inflight: set[asyncio.Future[list[Any]]] = set()
         self.workspace = self._node_loader(Workspace)
         self.client = self._node_loader(Client)
         self.campaign = self._node_loader(Campaign)
@@ -63,24 +65,24 @@ class Loaders:
         self.asset = self._node_loader(Asset)
         self.generation = self._node_loader(Generation)
         self.job = self._node_loader(Job)
-        self.user: DataLoader[uuid.UUID, User | None] = DataLoader(load_fn=self._load_users)
-        self.invitation: DataLoader[uuid.UUID, Invitation | None] = DataLoader(
-            load_fn=self._load_invitations
+        self.user: DataLoader[uuid.UUID, User | None] = self._loader(self._load_users)
+        self.invitation: DataLoader[uuid.UUID, Invitation | None] = self._loader(
+            self._load_invitations
         )
-        self.invitation_labels: DataLoader[uuid.UUID, InvitationLabels] = DataLoader(
-            load_fn=self._load_invitation_labels
+        self.invitation_labels: DataLoader[uuid.UUID, InvitationLabels] = self._loader(
+            self._load_invitation_labels
         )
-        self.api_key: DataLoader[uuid.UUID, ApiKey | None] = DataLoader(load_fn=self._load_api_keys)
-        self.page: DataLoader[PageKey, Page[Any]] = DataLoader(load_fn=self._load_pages)
-        self.count: DataLoader[CountKey, int] = DataLoader(load_fn=self._load_counts)
-        self.client_stats: DataLoader[uuid.UUID, stats.ClientStats] = DataLoader(
-            load_fn=self._load_client_stats
+        self.api_key: DataLoader[uuid.UUID, ApiKey | None] = self._loader(self._load_api_keys)
+        self.page: DataLoader[PageKey, Page[Any]] = self._loader(self._load_pages)
+        self.count: DataLoader[CountKey, int] = self._loader(self._load_counts)
+        self.client_stats: DataLoader[uuid.UUID, stats.ClientStats] = self._loader(
+            self._load_client_stats
         )
-        self.campaign_stats: DataLoader[uuid.UUID, stats.CampaignStats] = DataLoader(
-            load_fn=self._load_campaign_stats
+        self.campaign_stats: DataLoader[uuid.UUID, stats.CampaignStats] = self._loader(
+            self._load_campaign_stats
         )
-        self.user_memberships: DataLoader[uuid.UUID, list[Membership]] = DataLoader(
-            load_fn=self._load_user_memberships
+        self.user_memberships: DataLoader[uuid.UUID, list[Membership]] = self._loader(
+            self._load_user_memberships
         )
         self._by_model: dict[type[Any], DataLoader[uuid.UUID, Any]] = {
             Workspace: self.workspace,
@@ -92,8 +94,36 @@ class Loaders:
             Generation: self.generation,
         }
 
+    def _loader(
+        self, load: Callable[[Sequence[Any]], Awaitable[list[Any]]]
+    ) -> DataLoader[Any, Any]:
+        return DataLoader(load_fn=self._tracked(load))
+
+    def _tracked(self, load: Callable[[Sequence[Any]], Awaitable[list[Any]]]) -> Any:
+        """``load`` run as a task of its own that :meth:`drain` waits for.
+
+        When a field fails and GraphQL cancels its siblings, a batch may be cancelled in the
+        middle of a statement, or still be running when the operation ends. Shielded and
+        tracked, the statement always finishes before the session closes, and no batch
+        started later opens another session (see ``Context.close``).
+        """
+
+        async def tracked(keys: Sequence[Any]) -> list[Any]:
+            task = asyncio.ensure_future(load(keys))
+            self._inflight.add(task)
+            task.add_done_callback(_settle)
+            task.add_done_callback(self._inflight.discard)
+            return await asyncio.shield(task)
+
+        return tracked
+
+    async def drain(self) -> None:
+        """Wait until no batch is running on the session."""
+        while self._inflight:
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+
     def _node_loader(self, model: type[Any]) -> DataLoader[uuid.UUID, Any]:
-        return DataLoader(load_fn=partial(self._load_nodes, model))
+        return self._loader(partial(self._load_nodes, model))
 
     async def _rows(self, statement: Any) -> list[Any]:
         return list((await self._session().execute(statement)).scalars())
@@ -205,3 +235,9 @@ class Loaders:
         for row in await self._rows(statement):
             by_user[row.user_id].append(row)
         return [by_user[i] for i in ids]
+
+
+def _settle(task: asyncio.Future[Any]) -> None:
+    """Mark a batch's failure as seen: its callers got it, or were cancelled and need it not."""
+    if not task.cancelled():
+        task.exception()

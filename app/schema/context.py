@@ -23,6 +23,10 @@ from app.settings import Settings
 log = structlog.get_logger("app.context")
 
 
+class OperationEndedError(RuntimeError):
+    """The session was asked for after the operation ended (by a field that was cancelled)."""
+
+
 @dataclass(slots=True)
 class Context:
     runtime: Runtime
@@ -37,6 +41,8 @@ class Context:
     _actor: Actor | None = field(default=None, repr=False)
     _auth_error: AppError | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
+    _closed: bool = field(default=False, repr=False)
+    _every_loaders: list[Loaders] = field(default_factory=list, repr=False)
     _after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list, repr=False)
 
     @property
@@ -55,6 +61,8 @@ class Context:
     @property
     def session(self) -> AsyncSession:
         """The request's single database session, opened on first use."""
+        if self._closed:
+            raise OperationEndedError("the operation has ended; its session is closed")
         if self._session is None:
             runtime = self.runtime
             maker = runtime.read_sessionmaker if self.read_only else runtime.sessionmaker
@@ -65,6 +73,7 @@ class Context:
     def loaders(self) -> Loaders:
         if self._loaders is None:
             self._loaders = Loaders(lambda: self.session, lambda: self.actor)
+            self._every_loaders.append(self._loaders)
         return self._loaders
 
     async def authenticate(self) -> None:
@@ -157,6 +166,11 @@ class Context:
             await self._session.rollback()
 
     async def close(self, *, commit: bool) -> None:
+        """End the operation's unit of work. Batches still running finish first; anything
+        that asks for the session afterwards (a field GraphQL cancelled) is refused."""
+        self._closed = True
+        for loaders in self._every_loaders:
+            await loaders.drain()
         if self._session is None:
             return
         try:
