@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, text
@@ -18,7 +19,22 @@ from sqlalchemy.pool import ConnectionPoolEntry
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def create_engine(database_url: str, *, echo: bool = False, writer: bool = True) -> AsyncEngine:
+@dataclass(frozen=True, slots=True)
+class PoolBudget:
+    """How many PostgreSQL connections one engine may hold (SQLite files ignore it)."""
+
+    size: int = 4
+    overflow: int = 1
+    timeout_seconds: float = 30.0
+
+
+def create_engine(
+    database_url: str,
+    *,
+    echo: bool = False,
+    writer: bool = True,
+    pool: PoolBudget | None = None,
+) -> AsyncEngine:
     """An async engine; SQLite files get their directory created and pragmas (FKs, WAL) set.
 
     On SQLite a writer engine starts every transaction with ``BEGIN IMMEDIATE``; a reader
@@ -27,13 +43,15 @@ def create_engine(database_url: str, *, echo: bool = False, writer: bool = True)
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo=echo, writer=writer)
+    budget = pool or PoolBudget()
     return create_async_engine(
         url,
         echo=echo,
         hide_parameters=True,
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=budget.size,
+        max_overflow=budget.overflow,
+        pool_timeout=budget.timeout_seconds,
     )
 
 

@@ -58,7 +58,7 @@ class Runtime:
 
 async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     """Connect to the database; a database that cannot be reached is a one-line StartupError."""
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url, pool=settings.pool_budget)
     try:
         await check_database(engine, settings.resolved_database_url)
     except StartupError:

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.db import PoolBudget
 from app.errors import SettingsError
 
 ENV_PREFIX = "ADSTUDIO_"
@@ -103,6 +104,13 @@ class Settings(BaseSettings):
     executor_id: str = "local"
     engine_database_url: str | None = None
     workspace_concurrency: int = Field(default=3, ge=1)
+    # PostgreSQL connections per process: db_pool_size + db_max_overflow (ours)
+    # + engine_pool_size (the job engine's) + 3 (the job engine's listener, the event hub's
+    # listener and its publisher).
+    db_pool_size: int = Field(default=4, ge=1, le=200)
+    db_max_overflow: int = Field(default=1, ge=0, le=200)
+    db_pool_timeout_seconds: float = Field(default=30.0, gt=0)
+    engine_pool_size: int = Field(default=3, ge=1, le=200)
     generation_deadline_seconds: float = Field(default=900.0, gt=0)
     generation_poll_seconds: float = Field(default=1.0, gt=0)
     replicate_base_url: str | None = None
@@ -220,6 +228,10 @@ class Settings(BaseSettings):
     @property
     def resolved_media_root(self) -> Path:
         return self.media_root if self.media_root is not None else self.var_dir / "media"
+
+    @property
+    def pool_budget(self) -> PoolBudget:
+        return PoolBudget(self.db_pool_size, self.db_max_overflow, self.db_pool_timeout_seconds)
 
     @property
     def resolved_engine_database_url(self) -> str:

@@ -64,6 +64,7 @@ class Engine:
             "executor_id": settings.executor_id,
             "log_level": "WARNING",
             "notification_listener_polling_interval_sec": 0.2,
+            "sys_db_pool_size": settings.engine_pool_size,
         }
         self._deps = EngineDeps(
             self.runtime,
