@@ -438,7 +438,10 @@ class TestConnections:
                         },
                     }
                 )
-                await asyncio.sleep(0.1)
+                for _ in range(200):  # the subscription registers once its first read is done
+                    if hub.listener_count >= 1:
+                        break
+                    await asyncio.sleep(0.025)
                 assert hub.listener_count >= 1
         for _ in range(50):
             if hub.listener_count == 0 and len(asyncio.all_tasks()) <= before:
