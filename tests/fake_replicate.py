@@ -81,6 +81,14 @@ class FakeReplicate:
         self.cancels: Counter[str] = Counter()
         self.create_faults: deque[int] = deque()
         self.get_faults: deque[int | str] = deque()
+        # Faults that hold for every request about a prediction whose prompt is the key:
+        # create:<status> (every create refused), create:<status>-after / create:drop-after
+        # (the first create succeeds, then its answer is a 5xx or a dropped connection),
+        # get:<status>, get:drop, get:slow (longer than the client's poll timeout),
+        # file:<status> (output downloads), fail, hold (never finishes).
+        self.sticky: dict[str, str] = {}
+        self.slow_seconds = 6.0
+        self.page_size = 3
         self.polls_to_finish = 2
         self.mode = "succeed"  # succeed | fail | hold
         self.webhooks_sent: list[dict[str, Any]] = []
@@ -99,6 +107,11 @@ class FakeReplicate:
             self.creations[model] += 1
             return prediction
 
+    def creations_for(self, prediction: Prediction) -> int:
+        """How many predictions were created with this one's prompt."""
+        with self._lock:
+            return sum(p.input == prediction.input for p in self.predictions.values())
+
     def advance(self, prediction: Prediction) -> None:
         with self._lock:
             if prediction.status in ("succeeded", "failed", "canceled"):
@@ -106,9 +119,31 @@ class FakeReplicate:
             prediction.polls += 1
             if prediction.polls >= 1:
                 prediction.status = "processing"
-            if self.mode == "hold" or prediction.polls < self.polls_to_finish:
+            sticky = self.sticky_for(prediction)
+            if self.mode == "hold" or sticky == "hold" or prediction.polls < self.polls_to_finish:
                 return
-        self.finish(prediction.id)
+        self.finish(prediction.id, fail=True if sticky == "fail" else None)
+
+    def sticky_for(self, prediction: Prediction) -> str:
+        return self.sticky_for_prompt(str(prediction.input.get("prompt", "")))
+
+    def sticky_for_prompt(self, prompt: str) -> str:
+        """The fault for a prompt ``<key>`` or ``<key>#<anything>``."""
+        return self.sticky.get(prompt.partition("#")[0], "")
+
+    def listing(self, offset: int) -> dict[str, Any]:
+        """Newest first, ``page_size`` per page, with Replicate's cursor URLs."""
+        with self._lock:
+            newest = sorted(self.predictions.values(), key=lambda p: p.created_at, reverse=True)
+        page = newest[offset : offset + self.page_size]
+        after = offset + self.page_size
+        return {
+            "previous": None
+            if offset == 0
+            else f"{self.base}/v1/predictions?cursor={offset - self.page_size}",
+            "next": f"{self.base}/v1/predictions?cursor={after}" if after < len(newest) else None,
+            "results": [self.as_json(p) for p in page],
+        }
 
     def finish(self, prediction_id: str, *, fail: bool | None = None) -> None:
         prediction = self.predictions[prediction_id]
@@ -168,6 +203,7 @@ class FakeReplicate:
             "completed_at": prediction.completed_at,
             "metrics": {"predict_time": self.predict_time} if done else {},
             "urls": urls,
+            "webhook": prediction.webhook,
         }
 
     # -- webhooks ------------------------------------------------------------------------------
@@ -251,7 +287,14 @@ def _handler(fake: FakeReplicate) -> type[BaseHTTPRequestHandler]:
                 if fake.create_faults:
                     self._error(fake.create_faults.popleft())
                     return
+                sticky = fake.sticky_for_prompt(str((body.get("input") or {}).get("prompt", "")))
+                if sticky.startswith("create:") and not sticky.endswith("-after"):
+                    self._fault(sticky.removeprefix("create:"))
+                    return
                 prediction = fake.create(f"{parts[2]}/{parts[3]}", body)
+                if sticky.endswith("-after") and fake.creations_for(prediction) == 1:
+                    self._fault(sticky.removeprefix("create:").removesuffix("-after"))
+                    return
                 self._json(201, fake.as_json(prediction))
             elif len(parts) == 4 and parts[3] == "cancel" and parts[2] in fake.predictions:
                 prediction = fake.predictions[parts[2]]
@@ -266,7 +309,12 @@ def _handler(fake: FakeReplicate) -> type[BaseHTTPRequestHandler]:
                 return
             if not self._authorized():
                 return
-            parts = self.path.strip("/").split("/")
+            path, _, query = self.path.partition("?")
+            parts = path.strip("/").split("/")
+            if parts == ["v1", "predictions"]:
+                cursor = query.removeprefix("cursor=") if query.startswith("cursor=") else "0"
+                self._json(200, fake.listing(int(cursor or 0)))
+                return
             if (
                 len(parts) == 3
                 and parts[:2] == ["v1", "predictions"]
@@ -275,6 +323,9 @@ def _handler(fake: FakeReplicate) -> type[BaseHTTPRequestHandler]:
                 if fake.get_faults and self._fault(fake.get_faults.popleft()):
                     return
                 prediction = fake.predictions[parts[2]]
+                sticky = fake.sticky_for(prediction)
+                if sticky.startswith("get:") and self._fault(sticky.removeprefix("get:")):
+                    return
                 fake.advance(prediction)
                 self._json(200, fake.as_json(prediction))
             else:
@@ -288,12 +339,20 @@ def _handler(fake: FakeReplicate) -> type[BaseHTTPRequestHandler]:
             if fault == "slow":
                 time.sleep(1.5)
                 return False
+            if fault == "slower":  # beyond the client's poll timeout
+                time.sleep(fake.slow_seconds)
+                return False
             self._error(int(fault))
             return True
 
         def _file(self, name: str) -> None:
             if name not in fake.files:
                 self._error(404)
+                return
+            owner = fake.predictions.get(name.partition(".")[0])
+            sticky = fake.sticky_for(owner) if owner is not None else ""
+            if sticky.startswith("file:"):
+                self._error(int(sticky.removeprefix("file:")))
                 return
             mime, data = fake.files[name]
             self.send_response(200)

@@ -175,6 +175,21 @@ async def _book(session: AsyncSession, row: Generation, outcome: dict[str, Any])
     )
 
 
+async def book_spent(generation_id: uuid.UUID, outcome: dict[str, Any]) -> None:
+    """Book what an upstream prediction cost though its generation failed on our side.
+
+    A prediction that succeeded was charged in full (per output or per second); one that
+    failed or was cancelled, for the GPU time it used.
+    """
+    if outcome.get("status") != "succeeded":
+        await _book_failed_run(generation_id, outcome)
+        return
+    async with current().runtime.sessionmaker() as session, session.begin():
+        row = await session.get(Generation, generation_id, with_for_update=True)
+        if row is not None:
+            await _book(session, row, outcome)
+
+
 async def _book_failed_run(generation_id: uuid.UUID, outcome: dict[str, Any]) -> None:
     """GPU-billed models charge for the time a failed run used."""
     if not outcome.get("predict_seconds"):

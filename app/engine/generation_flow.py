@@ -16,6 +16,8 @@ from dbos import DBOS
 
 from app.engine import records
 from app.engine.deps import current
+from app.engine.give_up import failure_of, give_up_step
+from app.engine.upstream import LAST_LOOK_SECONDS, cancel_quietly, outcome_of, poll_once
 from app.generation.catalog import GenericParams
 from app.generation.local_provider import STORAGE_SCHEME
 from app.generation.provider import (
@@ -31,19 +33,25 @@ from app.storage.links import Variant
 
 log = structlog.get_logger("app.engine")
 WEBHOOK_PATH = "/webhooks/replicate"
-POLL_TIMEOUT_SECONDS = 5.0
 
 
 @DBOS.workflow(name="generation")
 async def generation_workflow(generation_id: str) -> str:
     with current().running():
-        return await _generation(generation_id)
+        try:
+            return await _generation(generation_id)
+        except Exception as error:
+            # A stopping process or a cancelled workflow raises BaseException, not this.
+            return await give_up_step(generation_id, *failure_of(error))
 
 
 async def _generation(generation_id: str) -> str:
     child = await chain_image_step(generation_id)
     if child:
-        await run_prediction(child)
+        try:
+            await run_prediction(child)
+        except Exception as error:
+            await give_up_step(child, *failure_of(error))
         if not await adopt_reference_step(generation_id, child):
             return "failed"
     return await run_prediction(generation_id)
@@ -127,11 +135,22 @@ async def submit_step(generation_id: str) -> str:
         return generation.provider_prediction_id  # re-attach: it was created before a crash
     if generation.status in records.FINAL:
         return ""
-    try:
-        state = await current().provider.submit(await _request(generation))
-    except ProviderRejected as rejected:
-        await records.fail(generation.id, "PROVIDER_ERROR", rejected.message)
-        return ""
+    provider = current().provider
+    # An earlier attempt may have created a prediction whose answer was lost (a crash
+    # during the call, a dropped connection, a 5xx after creating): adopt it, never pay twice.
+    state = (
+        await provider.find(generation.id.hex, generation.created_at)
+        if generation.attempts
+        else None
+    )
+    if state is None:
+        # The intent is committed before the call, so a later attempt knows to look first.
+        await records.update(generation.id, None, attempts=generation.attempts + 1)
+        try:
+            state = await provider.submit(await _request(generation))
+        except ProviderRejected as rejected:
+            await records.fail(generation.id, "PROVIDER_ERROR", rejected.message)
+            return ""
     recorded = await records.update(
         generation.id,
         "generation.submitted",
@@ -139,10 +158,9 @@ async def submit_step(generation_id: str) -> str:
         provider_prediction_id=state.id,
         status=GenerationStatus.STARTING,
         submitted_at=utcnow(),
-        attempts=generation.attempts + 1,
     )
     if recorded is None:  # canceled meanwhile: do not leave it running upstream
-        await current().provider.cancel(state.id)
+        await cancel_quietly(state.id)
         return ""
     return state.id
 
@@ -175,8 +193,10 @@ async def _reference_url(asset_hex: str) -> str:
 
 def _webhook_url(generation: Generation) -> str | None:
     settings = current().runtime.settings
-    if current().provider.name != "replicate" or not settings.replicate_webhook_secret:
+    if current().provider.name != "replicate":
         return None
+    # Always sent: besides delivering results (when a secret is set), the URL is the marker
+    # by which a prediction whose create answer was lost is found again (Provider.find).
     return f"{settings.public_base_url}{WEBHOOK_PATH}?generation={generation.id.hex}"
 
 
@@ -193,9 +213,9 @@ async def wait_step(generation_id: str, prediction_id: str) -> dict[str, Any]:
             if generation.status is GenerationStatus.CANCELED:
                 await deps.provider.cancel(prediction_id)
                 return {"status": "canceled"}
-            state = _from_webhook(generation) or await _poll(prediction_id)
+            state = _from_webhook(generation) or await poll_once(prediction_id)
             if state is not None and state.terminal:
-                return _outcome(state)
+                return outcome_of(state)
             if state is not None and state.status != last_status:
                 last_status = state.status
                 await _progress(generation, state)
@@ -205,30 +225,20 @@ async def wait_step(generation_id: str, prediction_id: str) -> dict[str, Any]:
         # The workflow was cancelled: stop the prediction too. When this process is stopping
         # instead, leave it running upstream: the workflow re-attaches after the restart.
         if not deps.stopping:
-            await asyncio.shield(_cancel_quietly(prediction_id))
+            await asyncio.shield(cancel_quietly(prediction_id))
         raise
-    await deps.provider.cancel(prediction_id)
+    last = await poll_once(
+        prediction_id, LAST_LOOK_SECONDS
+    )  # it may have finished while polls timed out
+    if last is not None and last.terminal:
+        return outcome_of(last)
+    await cancel_quietly(prediction_id)
     return {
         "status": "failed",
         "error": "The generation took too long and was stopped.",
         "code": "TIMEOUT",
+        "predict_seconds": last.predict_seconds if last is not None else None,
     }
-
-
-async def _cancel_quietly(prediction_id: str) -> None:
-    try:
-        await asyncio.wait_for(current().provider.cancel(prediction_id), POLL_TIMEOUT_SECONDS)
-    except (ProviderUnavailable, ProviderRejected, TimeoutError) as problem:
-        log.warning("upstream cancel failed", prediction_id=prediction_id, reason=str(problem))
-
-
-async def _poll(prediction_id: str) -> PredictionState | None:
-    """One look at the prediction, bounded in time (the client itself retries 5xx for long)."""
-    try:
-        return await asyncio.wait_for(current().provider.get(prediction_id), POLL_TIMEOUT_SECONDS)
-    except (ProviderUnavailable, TimeoutError) as problem:
-        log.warning("poll failed; will retry", prediction_id=prediction_id, reason=str(problem))
-        return None
 
 
 def _from_webhook(generation: Generation) -> PredictionState | None:
@@ -242,15 +252,6 @@ def _from_webhook(generation: Generation) -> PredictionState | None:
         predict_seconds=hooked.get("predict_seconds"),
         error=hooked.get("error"),
     )
-
-
-def _outcome(state: PredictionState) -> dict[str, Any]:
-    return {
-        "status": state.status,
-        "outputs": state.outputs,
-        "predict_seconds": state.predict_seconds,
-        "error": state.error,
-    }
 
 
 async def _progress(generation: Generation, state: PredictionState) -> None:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,11 @@ class LocalProvider:
         return PredictionState(
             prediction_id, "succeeded", [LOCAL_SCHEME + name], predict_seconds=self._latency
         )
+
+    async def find(self, marker: str, since: datetime) -> PredictionState | None:
+        # Local prediction ids derive from the request (its seed key is the generation id),
+        # so submitting again returns the same prediction: there is nothing to look up.
+        return None
 
     async def cancel(self, prediction_id: str) -> None:
         await asyncio.to_thread(self._path(prediction_id, "canceled").touch)

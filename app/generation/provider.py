@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from app.errors import ProviderError
@@ -50,6 +51,14 @@ class Provider(Protocol):
     async def get(self, prediction_id: str) -> PredictionState: ...
 
     async def cancel(self, prediction_id: str) -> None: ...
+
+    async def find(self, marker: str, since: datetime) -> PredictionState | None:
+        """A prediction created for ``marker`` (our generation id) after ``since``, if any.
+
+        Asked before creating again after an unknown outcome (a lost answer, a crash during
+        the call), so that a prediction the provider did create is adopted, not paid twice.
+        """
+        ...
 
     def download(self, url: str) -> AsyncIterator[bytes]:
         """The bytes of one output, in chunks."""

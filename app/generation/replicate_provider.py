@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from replicate.client import Client as ReplicateClient
 from replicate.exceptions import ReplicateError
+from replicate.prediction import _json_to_prediction as _prediction
 
 from app.generation.provider import (
     PredictionRequest,
@@ -18,6 +20,8 @@ from app.generation.provider import (
 
 TRANSIENT_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 DOWNLOAD_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+MAX_FIND_PAGES = 100  # a bound on one search; it stops sooner, at predictions before ours
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class ReplicateProvider:
@@ -40,6 +44,25 @@ class ReplicateProvider:
 
     async def cancel(self, prediction_id: str) -> None:
         await _call(self._client.predictions.async_cancel(prediction_id))
+
+    async def find(self, marker: str, since: datetime) -> PredictionState | None:
+        """Our prediction among those created since ``since`` (newest first): its webhook URL
+        carries ``generation=marker``. The client's model drops ``webhook``: pages are read raw.
+        """
+        needle = f"generation={marker}"
+        oldest = since - CLOCK_SKEW
+        page = "/v1/predictions"
+        for _ in range(MAX_FIND_PAGES):
+            response = await _call(self._client._async_request("GET", page))
+            body = response.json()
+            results = body.get("results") or []
+            for item in results:
+                if needle in str(item.get("webhook") or ""):
+                    return _state(_prediction(self._client, item))
+            page = body.get("next") or ""
+            if not page or not results or _created(results[-1]) < oldest:
+                return None
+        return None
 
     async def download(self, url: str) -> AsyncIterator[bytes]:
         try:
@@ -89,3 +112,12 @@ def _state(prediction: Any) -> PredictionState:
         error=str(prediction.error) if prediction.error else None,
         progress=progress.percentage if progress is not None else None,
     )
+
+
+def _created(item: dict[str, Any]) -> datetime:
+    """When a listed prediction was created (the epoch when it does not say, to stop there)."""
+    try:
+        moment = datetime.fromisoformat(str(item.get("created_at")).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.fromtimestamp(0, UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

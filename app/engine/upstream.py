@@ -1,0 +1,42 @@
+"""One bounded look at an upstream prediction, and a cancel that never raises."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+
+from app.engine.deps import current
+from app.generation.provider import PredictionState, ProviderRejected, ProviderUnavailable
+
+log = structlog.get_logger("app.engine")
+POLL_TIMEOUT_SECONDS = 5.0
+LAST_LOOK_SECONDS = 30.0  # before giving up, a slow answer is still worth waiting for
+
+
+async def cancel_quietly(prediction_id: str) -> None:
+    try:
+        await asyncio.wait_for(current().provider.cancel(prediction_id), POLL_TIMEOUT_SECONDS)
+    except (ProviderUnavailable, ProviderRejected, TimeoutError) as problem:
+        log.warning("upstream cancel failed", prediction_id=prediction_id, reason=str(problem))
+
+
+async def poll_once(
+    prediction_id: str, within: float = POLL_TIMEOUT_SECONDS
+) -> PredictionState | None:
+    """One look at the prediction, bounded in time (the client itself retries 5xx for long)."""
+    try:
+        return await asyncio.wait_for(current().provider.get(prediction_id), within)
+    except (ProviderUnavailable, TimeoutError) as problem:
+        log.warning("poll failed; will retry", prediction_id=prediction_id, reason=str(problem))
+        return None
+
+
+def outcome_of(state: PredictionState) -> dict[str, Any]:
+    return {
+        "status": state.status,
+        "outputs": state.outputs,
+        "predict_seconds": state.predict_seconds,
+        "error": state.error,
+    }
