@@ -104,6 +104,7 @@ class Settings(BaseSettings):
     executor_id: str = "local"
     engine_database_url: str | None = None
     workspace_concurrency: int = Field(default=3, ge=1)
+    recovery_interval_seconds: float = Field(default=60.0, gt=0)
     # PostgreSQL connections per process: db_pool_size + db_max_overflow (ours)
     # + engine_pool_size (the job engine's) + 3 (the job engine's listener, the event hub's
     # listener and its publisher).

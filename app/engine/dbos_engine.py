@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
 import structlog
 from dbos import DBOS, DBOSConfig, SetEnqueueOptions, SetWorkflowID
-from sqlmodel import col
 
 from app import __version__
+from app.engine import recovery
 from app.engine.deps import EngineDeps, install
 from app.engine.generation_flow import generation_workflow
 from app.engine.job_flow import PHASES  # importing registers the job workflows
+from app.engine.port import generation_workflow_id
 from app.generation.catalog import load_catalog
 from app.generation.local_provider import LocalProvider
 from app.generation.provider import Provider
 from app.generation.replicate_provider import ReplicateProvider
-from app.models import Generation
-from app.models.enums import GenerationStatus
 from app.runtime import Runtime
 
 log = structlog.get_logger("app.engine")
 GENERATIONS_QUEUE = "generations"
-
-
-def workflow_id(generation_id: uuid.UUID) -> str:
-    return f"generation-{generation_id.hex}"
 
 
 def make_provider(runtime: Runtime) -> Provider:
@@ -50,6 +45,7 @@ class Engine:
         self.runtime = runtime
         self.provider = provider or make_provider(runtime)
         self._queue: Any = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     @property
     def provider_name(self) -> str:
@@ -83,9 +79,16 @@ class Engine:
             partition_concurrency=settings.workspace_concurrency,
             polling_interval_sec=0.2,
         )
-        await self.requeue_waiting()
+        await self.recover()
+        every = settings.recovery_interval_seconds
+        self._sweeper = asyncio.create_task(
+            recovery.sweep_forever(self.runtime, self.enqueue_generation, self.start_job, every)
+        )
 
     async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
         DBOS.destroy(workflow_completion_timeout_sec=0)
         await self._deps.interrupt()
         install(None)
@@ -96,13 +99,13 @@ class Engine:
     async def enqueue_generation(self, generation_id: uuid.UUID, workspace_id: uuid.UUID) -> None:
         """Start (or find, if already started) the generation's workflow."""
         with (
-            SetWorkflowID(workflow_id(generation_id)),
+            SetWorkflowID(generation_workflow_id(generation_id)),
             SetEnqueueOptions(queue_partition_key=workspace_id.hex),
         ):
             await self._queue.enqueue_async(generation_workflow, generation_id.hex)
 
     async def cancel_generation(self, generation_id: uuid.UUID) -> None:
-        await DBOS.cancel_workflow_async(workflow_id(generation_id))
+        await DBOS.cancel_workflow_async(generation_workflow_id(generation_id))
 
     async def start_job(
         self,
@@ -119,20 +122,6 @@ class Engine:
     async def cancel_workflow(self, workflow_id: str) -> None:
         await DBOS.cancel_workflow_async(workflow_id)
 
-    async def requeue_waiting(self) -> None:
-        """Generations committed but never enqueued (a crash between the two) get their turn."""
-        async with self.runtime.read_sessionmaker() as session:
-            rows = (
-                await session.execute(
-                    sa.select(
-                        col(Generation.id),
-                        col(Generation.workspace_id),
-                        col(Generation.workflow_id),
-                    ).where(col(Generation.status) == GenerationStatus.PENDING)
-                )
-            ).all()
-        own = [(gid, ws) for gid, ws, wf in rows if wf == workflow_id(gid)]  # not chained children
-        for generation_id, workspace_id in own:
-            await self.enqueue_generation(generation_id, workspace_id)
-        if own:
-            log.info("requeued waiting generations", count=len(own))
+    async def recover(self) -> recovery.Swept:
+        """Unfinished work without a live workflow: started again, or failed if it ended."""
+        return await recovery.sweep(self.runtime, self.enqueue_generation, self.start_job)

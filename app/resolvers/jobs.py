@@ -6,12 +6,12 @@ import uuid
 
 import strawberry
 
-from app.engine.port import WorkEngine
+from app.engine.port import WorkEngine, job_workflow_id
 from app.errors import BadUserInputError, ServiceUnavailableError
 from app.generation.catalog import load_catalog
 from app.ids import expect_global_id
 from app.models import Job
-from app.models.enums import AspectRatio
+from app.models.enums import AspectRatio, JobStatus
 from app.schema.changes import given
 from app.schema.context import Context, Info
 from app.schema.extensions import mutation
@@ -150,10 +150,19 @@ def _engine(ctx: Context) -> WorkEngine:
 def _start(ctx: Context, job: Job, phase: str, *args: object) -> None:
     engine = ctx.runtime.work
     assert engine is not None
-    workflow = f"job-{job.id.hex}-{phase}-{job.last_event_seq}"
+    workflow = job_workflow_id(job.id, phase, job.last_event_seq)
     job.workflow_id = workflow
     job_id, workspace_id = job.id, job.workspace_id
     ctx.after_commit(lambda: engine.start_job(job_id, workspace_id, phase, workflow, *args))
+
+
+def _restart(ctx: Context, job: Job) -> None:
+    """Start a job's recorded first phase again; a start that already happened is kept."""
+    engine, workflow = ctx.runtime.work, job.workflow_id
+    assert engine is not None
+    assert workflow is not None
+    job_id, workspace_id = job.id, job.workspace_id
+    ctx.after_commit(lambda: engine.start_job(job_id, workspace_id, "storyboard", workflow, ""))
 
 
 def _job_id(value: strawberry.ID) -> uuid.UUID:
@@ -190,6 +199,8 @@ class JobMutation:
         )
         if created.new:
             _start(ctx, created.job, "storyboard", "")
+        elif created.job.status is JobStatus.PENDING and created.job.workflow_id:
+            _restart(ctx, created.job)  # a crash kept it from starting: the retry starts it
         return CreateJobPayload(
             job=JobType.from_model(created.job),
             estimate=CostEstimate.from_estimate(created.estimate),

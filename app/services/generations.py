@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.auth.actor import Actor
+from app.engine.port import generation_workflow_id
 from app.errors import BadUserInputError, ConflictError
 from app.generation.catalog import Catalog, GenericParams, ModelSpec
 from app.generation.pricing import estimate
@@ -175,7 +176,7 @@ async def _create(
     )
     session.add(generation)
     await session.flush()
-    generation.workflow_id = f"generation-{generation.id.hex}"
+    generation.workflow_id = generation_workflow_id(generation.id)
     session.add(
         CostEntry(
             workspace_id=generation.workspace_id,

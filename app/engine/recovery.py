@@ -1,0 +1,115 @@
+"""Work that is not finished but has no live workflow gets one, at start-up and periodically.
+
+A crash between a commit and the enqueue that follows it (``createJob``, a generation) leaves
+a row whose workflow never started; a workflow that ended without finishing its row (an
+error DBOS recorded before the give-up step existed, an engine bug) leaves a row that would
+wait forever. The sweep starts the first kind and fails the second, so nothing stays stuck.
+Every start is idempotent (the workflow id is fixed), so servers may sweep at the same time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import structlog
+from dbos import DBOS
+from sqlmodel import col
+
+from app.engine import records
+from app.engine.port import generation_workflow_id, job_phase
+from app.models import Generation, Job
+from app.models.enums import GenerationStatus, JobStatus
+from app.runtime import Runtime
+
+log = structlog.get_logger("app.engine")
+ENDED = frozenset({"SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"})
+RUNNING_JOB = (JobStatus.PENDING, JobStatus.STORYBOARD_PROCESSING, JobStatus.VIDEO_PROCESSING)
+RESTARTABLE_PHASES = frozenset({"storyboard", "render"})  # their arguments are on the job
+
+StartGeneration = Callable[[uuid.UUID, uuid.UUID], Awaitable[None]]
+StartJob = Callable[..., Awaitable[None]]
+
+
+@dataclass
+class Swept:
+    started_generations: int = 0
+    failed_generations: int = 0
+    started_jobs: int = 0
+
+
+async def workflow_state(workflow: str) -> str | None:
+    """DBOS's status for the workflow, or None when it was never started."""
+    status = await DBOS.get_workflow_status_async(workflow)
+    return None if status is None else str(status.status)
+
+
+async def sweep(runtime: Runtime, start_generation: StartGeneration, start_job: StartJob) -> Swept:
+    swept = Swept()
+    await _sweep_generations(runtime, start_generation, swept)
+    await _sweep_jobs(runtime, start_job, swept)
+    if swept.started_generations or swept.failed_generations or swept.started_jobs:
+        log.info("recovered unfinished work", **vars(swept))
+    return swept
+
+
+async def _sweep_generations(runtime: Runtime, start: StartGeneration, swept: Swept) -> None:
+    unfinished = [s for s in GenerationStatus if s not in records.FINAL]
+    async with runtime.read_sessionmaker() as session:
+        rows = (
+            await session.execute(
+                sa.select(
+                    col(Generation.id), col(Generation.workspace_id), col(Generation.workflow_id)
+                ).where(col(Generation.status).in_(unfinished))
+            )
+        ).all()
+    for generation_id, workspace_id, workflow in rows:
+        if workflow != generation_workflow_id(generation_id):
+            continue  # a chained start image: its parent's workflow answers for it
+        state = await workflow_state(workflow)
+        if state is None:
+            await start(generation_id, workspace_id)
+            swept.started_generations += 1
+        elif state in ENDED:
+            await records.fail(
+                generation_id, "INTERNAL_ERROR", "The generation's work ended without a result."
+            )
+            swept.failed_generations += 1
+
+
+async def _sweep_jobs(runtime: Runtime, start: StartJob, swept: Swept) -> None:
+    async with runtime.read_sessionmaker() as session:
+        jobs = (
+            (
+                await session.execute(
+                    sa.select(Job).where(
+                        col(Job.status).in_(RUNNING_JOB), col(Job.workflow_id).is_not(None)
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    for job in jobs:
+        workflow = job.workflow_id or ""
+        phase = job_phase(workflow)
+        if phase not in RESTARTABLE_PHASES or await workflow_state(workflow) is not None:
+            continue
+        args = [job.feedback or ""] if phase == "storyboard" else []
+        await start(job.id, job.workspace_id, phase, workflow, *args)
+        swept.started_jobs += 1
+
+
+async def sweep_forever(
+    runtime: Runtime, start_generation: StartGeneration, start_job: StartJob, every: float
+) -> None:
+    """Sweep every ``every`` seconds until cancelled; a failed sweep is logged and retried."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await sweep(runtime, start_generation, start_job)
+        except Exception:
+            log.exception("sweeping unfinished work failed")

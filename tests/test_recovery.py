@@ -1,0 +1,84 @@
+"""Unfinished work without a live workflow is started again, or failed if its workflow ended.
+
+The state a crash between a commit and its enqueue leaves is made for real: a first app
+commits a job and a generation while its engine writes to a throwaway system database, so
+the real engine has never heard of them. The second app, on the real engine, finds them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlmodel import col
+
+from app.ids import decode_global_id
+from app.models import Generation
+from app.models.enums import GenerationStatus
+from tests.conftest import app_client, make_settings
+from tests.generation_helpers import generate, wait_final
+from tests.graphql import GraphQL, create_campaign, create_client, register
+from tests.test_jobs import brief, wait_status
+
+CREATE_JOB = "mutation($i: CreateJobInput!) { createJob(input: $i) { job { id status } } }"
+
+
+def _settings(database_url: str, tmp_path: Path, **overrides: object) -> object:
+    return make_settings(
+        database_url,
+        tmp_path,
+        engine_enabled=True,
+        local_latency_seconds=0.05,
+        generation_poll_seconds=0.05,
+        **overrides,
+    )
+
+
+async def test_work_committed_but_never_started_runs_after_a_restart(
+    database_url: str, tmp_path: Path
+) -> None:
+    lost_engine = f"sqlite:///{(tmp_path / 'lost-engine.sqlite').as_posix()}"
+    first = _settings(database_url, tmp_path, engine_database_url=lost_engine, execute_work=False)
+    async with app_client(first) as http:  # type: ignore[arg-type]
+        account = await register(http)
+        client = await create_client(account.gql, account.workspace_id)
+        campaign = await create_campaign(account.gql, client)
+        job_input = {**brief(client, campaign, 15), "idempotencyKey": "brief-1"}
+        job = (await account.gql(CREATE_JOB, {"i": job_input})).ok()["createJob"]["job"]
+        generation = await generate(
+            account.gql, "image", {"workspaceId": account.workspace_id, "prompt": "x"}
+        )
+        token = account.gql.token
+    assert job["status"] == "PENDING"
+
+    async with app_client(_settings(database_url, tmp_path)) as http:  # type: ignore[arg-type]
+        gql = GraphQL(http, token)
+        again = (await gql(CREATE_JOB, {"i": job_input})).ok()["createJob"]["job"]
+        assert again["id"] == job["id"]  # the idempotent retry returns the job, now running
+        assert (await wait_status(gql, job["id"], {"STORYBOARD_READY"}))["status"]
+        done = await wait_final(gql, generation["id"])
+        assert done["status"] == "SUCCEEDED", done
+
+
+async def test_a_row_whose_workflow_ended_unfinished_is_failed_with_a_code(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with app_client(_settings(database_url, tmp_path)) as http:  # type: ignore[arg-type]
+        account = await register(http)
+        started = await generate(
+            account.gql, "image", {"workspaceId": account.workspace_id, "prompt": "x"}
+        )
+        assert (await wait_final(account.gql, started["id"]))["status"] == "SUCCEEDED"
+        runtime = http._transport.app.state.runtime  # type: ignore[attr-defined]
+        generation_id = decode_global_id(started["id"]).id
+        async with runtime.sessionmaker() as session, session.begin():
+            await session.execute(
+                sa.update(Generation)
+                .where(col(Generation.id) == generation_id)
+                .values(status=GenerationStatus.PROCESSING)
+            )
+        swept = await runtime.work.recover()
+        assert swept.failed_generations == 1
+        done = await wait_final(account.gql, started["id"])
+        assert (done["status"], done["errorCode"]) == ("FAILED", "INTERNAL_ERROR")
+        assert (await runtime.work.recover()).failed_generations == 0
