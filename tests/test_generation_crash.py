@@ -91,3 +91,52 @@ def test_a_killed_engine_resumes_and_pays_once(
     assert done["status"] == "SUCCEEDED", done
     assert done["outputAsset"]["status"] == "READY"
     assert sum(fake.creations.values()) == 1
+
+
+CANCEL = "mutation($id: ID!) { cancelGeneration(input: {id: $id}) { generation { status } } }"
+
+
+def _held_generation(base: str, fake: FakeReplicate, email: str) -> tuple[str, str, str]:
+    """A signed-in token, a generation and its prediction id, held running upstream."""
+    data = _gql(base, REGISTER, signup({"email": email, "password": "long password", "name": "C"}))
+    token = data["signIn"]["accessToken"]
+    workspace = data["signIn"]["user"]["memberships"][0]["workspace"]["id"]
+    generation = _gql(base, GENERATE, {"i": {"workspaceId": workspace, "prompt": "x"}}, token)
+    generation_id = generation["generateImage"]["generation"]["id"]
+    prediction_id = _until(
+        lambda: _gql(base, READ, {"id": generation_id}, token)["generation"]["predictionId"],
+        "the prediction to be created",
+    )
+    return token, generation_id, str(prediction_id)
+
+
+@pytest.mark.parametrize(
+    "moment", ["killed right after the cancel", "cancelled right after a restart"]
+)
+def test_a_cancel_reaches_the_provider_across_a_kill(
+    tmp_path: Path, fake: FakeReplicate, database_url: str, moment: str
+) -> None:
+    env = {
+        "ADSTUDIO_DATABASE_URL": database_url,
+        "ADSTUDIO_REPLICATE_API_TOKEN": fake.token,
+        "ADSTUDIO_REPLICATE_BASE_URL": fake.base,
+        "ADSTUDIO_GENERATION_POLL_SECONDS": "0.05",
+        "ADSTUDIO_SECRET_KEY": "cancel-crash-" + "c" * 32,
+    }
+    assert run_cli(tmp_path, "migrate", **env).returncode == 0
+    fake.mode = "hold"
+    port = free_port()
+    with server_process(tmp_path, port, **env) as (base, process):
+        token, generation_id, prediction_id = _held_generation(base, fake, "c@example.com")
+        if moment == "killed right after the cancel":
+            _gql(base, CANCEL, {"id": generation_id}, token)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=TIMEOUT)
+    with server_process(tmp_path, port, **env) as (base, _):
+        if moment == "cancelled right after a restart":
+            _gql(base, CANCEL, {"id": generation_id}, token)
+        _until(lambda: fake.cancels[prediction_id] >= 1, "the provider to receive the cancel", 30)
+        status = _gql(base, READ, {"id": generation_id}, token)["generation"]["status"]
+    assert status == "CANCELED"
+    assert fake.predictions[prediction_id].status == "canceled"
+    assert sum(fake.creations.values()) == 1

@@ -103,10 +103,29 @@ class TestConstraints:
         self, session: AsyncSession
     ) -> None:
         workspace, _ = await _workspace_with_client(session)
-        for stream in ("job:a", "job:b"):
-            session.add(JobEvent(workspace_id=workspace.id, stream_id=stream, seq=1, type="x"))
+        for n, stream in enumerate(("job:a", "job:b"), start=1):
+            session.add(
+                JobEvent(
+                    workspace_id=workspace.id, stream_id=stream, seq=1, workspace_seq=n, type="x"
+                )
+            )
         await session.flush()
-        session.add(JobEvent(workspace_id=workspace.id, stream_id="job:a", seq=1, type="y"))
+        session.add(
+            JobEvent(workspace_id=workspace.id, stream_id="job:a", seq=1, workspace_seq=3, type="y")
+        )
+        with pytest.raises(IntegrityError):
+            await session.flush()
+
+    async def test_workspace_sequence_numbers_are_unique_per_workspace(
+        self, session: AsyncSession
+    ) -> None:
+        workspace, _ = await _workspace_with_client(session)
+        for stream in ("job:a", "job:b"):
+            session.add(
+                JobEvent(
+                    workspace_id=workspace.id, stream_id=stream, seq=1, workspace_seq=1, type="x"
+                )
+            )
         with pytest.raises(IntegrityError):
             await session.flush()
 

@@ -6,8 +6,10 @@ import asyncio
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 import structlog
 from dbos import DBOS, DBOSConfig, SetEnqueueOptions, SetWorkflowID
+from sqlmodel import col
 
 from app import __version__
 from app.engine import recovery
@@ -15,10 +17,12 @@ from app.engine.deps import EngineDeps, install
 from app.engine.generation_flow import generation_workflow
 from app.engine.job_flow import PHASES  # importing registers the job workflows
 from app.engine.port import generation_workflow_id
+from app.engine.upstream import stop_upstream
 from app.generation.catalog import load_catalog
 from app.generation.local_provider import LocalProvider
 from app.generation.provider import Provider
 from app.generation.replicate_provider import ReplicateProvider
+from app.models import Generation
 from app.runtime import Runtime
 
 log = structlog.get_logger("app.engine")
@@ -79,7 +83,10 @@ class Engine:
             partition_concurrency=settings.workspace_concurrency,
             polling_interval_sec=0.2,
         )
-        await self.recover()
+        try:
+            await self.recover()
+        except Exception:
+            log.exception("recovering unfinished work at start-up failed")
         every = settings.recovery_interval_seconds
         self._sweeper = asyncio.create_task(
             recovery.sweep_forever(self.runtime, self.enqueue_generation, self.start_job, every)
@@ -105,7 +112,16 @@ class Engine:
             await self._queue.enqueue_async(generation_workflow, generation_id.hex)
 
     async def cancel_generation(self, generation_id: uuid.UUID) -> None:
+        """Stop the workflow and, at once, the prediction upstream (the sweep retries it)."""
         await DBOS.cancel_workflow_async(generation_workflow_id(generation_id))
+        async with self.runtime.read_sessionmaker() as session:
+            prediction_id = await session.scalar(
+                sa.select(col(Generation.provider_prediction_id)).where(
+                    col(Generation.id) == generation_id
+                )
+            )
+        if prediction_id:
+            await stop_upstream(generation_id, prediction_id)
 
     async def start_job(
         self,

@@ -17,7 +17,12 @@ from dbos import DBOS
 from app.engine import records
 from app.engine.deps import current
 from app.engine.give_up import failure_of, give_up_step
-from app.engine.upstream import LAST_LOOK_SECONDS, cancel_quietly, outcome_of, poll_once
+from app.engine.upstream import (
+    LAST_LOOK_SECONDS,
+    outcome_of,
+    poll_once,
+    stop_upstream,
+)
 from app.generation.catalog import GenericParams
 from app.generation.local_provider import STORAGE_SCHEME
 from app.generation.provider import (
@@ -33,6 +38,7 @@ from app.storage.links import Variant
 
 log = structlog.get_logger("app.engine")
 WEBHOOK_PATH = "/webhooks/replicate"
+CREATE_GRACE_SECONDS = 30.0
 
 
 @DBOS.workflow(name="generation")
@@ -147,7 +153,7 @@ async def submit_step(generation_id: str) -> str:
         # The intent is committed before the call, so a later attempt knows to look first.
         await records.update(generation.id, None, attempts=generation.attempts + 1)
         try:
-            state = await provider.submit(await _request(generation))
+            state = await _create(generation.id, await _request(generation))
         except ProviderRejected as rejected:
             await records.fail(generation.id, "PROVIDER_ERROR", rejected.message)
             return ""
@@ -160,9 +166,32 @@ async def submit_step(generation_id: str) -> str:
         submitted_at=utcnow(),
     )
     if recorded is None:  # canceled meanwhile: do not leave it running upstream
-        await cancel_quietly(state.id)
+        await records.attach_prediction(generation.id, state.id)
+        await stop_upstream(generation.id, state.id)
         return ""
     return state.id
+
+
+async def _create(generation_id: uuid.UUID, request: PredictionRequest) -> PredictionState:
+    """The create call, seen through even when the workflow is cancelled meanwhile: whatever
+    it created is recorded and stopped upstream before the cancellation goes on."""
+    deps = current()
+    call = asyncio.ensure_future(deps.provider.submit(request))
+    try:
+        return await asyncio.shield(call)
+    except asyncio.CancelledError:
+        if not deps.stopping:  # a stopping process leaves it: the restart adopts it (find)
+            await asyncio.shield(_stop_created(generation_id, call))
+        raise
+
+
+async def _stop_created(generation_id: uuid.UUID, call: asyncio.Future[PredictionState]) -> None:
+    try:
+        state = await asyncio.wait_for(call, CREATE_GRACE_SECONDS)
+    except Exception:
+        return
+    await records.attach_prediction(generation_id, state.id)
+    await stop_upstream(generation_id, state.id)
 
 
 async def _request(generation: Generation) -> PredictionRequest:
@@ -211,7 +240,7 @@ async def wait_step(generation_id: str, prediction_id: str) -> dict[str, Any]:
         while time.monotonic() < deadline:
             generation = await records.load(uuid.UUID(generation_id))
             if generation.status is GenerationStatus.CANCELED:
-                await deps.provider.cancel(prediction_id)
+                await stop_upstream(generation.id, prediction_id)
                 return {"status": "canceled"}
             state = _from_webhook(generation) or await poll_once(prediction_id)
             if state is not None and state.terminal:
@@ -225,14 +254,14 @@ async def wait_step(generation_id: str, prediction_id: str) -> dict[str, Any]:
         # The workflow was cancelled: stop the prediction too. When this process is stopping
         # instead, leave it running upstream: the workflow re-attaches after the restart.
         if not deps.stopping:
-            await asyncio.shield(cancel_quietly(prediction_id))
+            await asyncio.shield(stop_upstream(uuid.UUID(generation_id), prediction_id))
         raise
     last = await poll_once(
         prediction_id, LAST_LOOK_SECONDS
     )  # it may have finished while polls timed out
     if last is not None and last.terminal:
         return outcome_of(last)
-    await cancel_quietly(prediction_id)
+    await stop_upstream(uuid.UUID(generation_id), prediction_id)
     return {
         "status": "failed",
         "error": "The generation took too long and was stopped.",

@@ -16,7 +16,7 @@ from dbos._error import DBOSMaxStepRetriesExceeded
 
 from app.engine import records
 from app.engine.collect import book_spent
-from app.engine.upstream import LAST_LOOK_SECONDS, cancel_quietly, outcome_of, poll_once
+from app.engine.upstream import LAST_LOOK_SECONDS, outcome_of, poll_once, stop_upstream
 from app.errors import ProviderError
 from app.generation.provider import ProviderRejected, ProviderUnavailable
 
@@ -44,7 +44,7 @@ async def give_up_step(generation_id: str, code: str, message: str) -> str:
         return generation.status.value
     outcome: dict[str, Any] | None = None
     if generation.provider_prediction_id:
-        outcome = await _last_look(generation.provider_prediction_id)
+        outcome = await _last_look(generation.id, generation.provider_prediction_id)
     if outcome is not None:  # booked first: whoever sees it FAILED sees what it cost
         await book_spent(generation.id, outcome)
     await records.fail(generation.id, code, message)
@@ -52,13 +52,13 @@ async def give_up_step(generation_id: str, code: str, message: str) -> str:
     return "failed"
 
 
-async def _last_look(prediction_id: str) -> dict[str, Any] | None:
+async def _last_look(generation_id: uuid.UUID, prediction_id: str) -> dict[str, Any] | None:
     """What the provider says about the prediction; one that still runs is cancelled."""
     try:
         state = await poll_once(prediction_id, LAST_LOOK_SECONDS)
     except ProviderError:  # refused (e.g. 401): all we can do is try to stop it
         state = None
     if state is None or not state.terminal:
-        await cancel_quietly(prediction_id)
+        await stop_upstream(generation_id, prediction_id)
         return None
     return outcome_of(state)

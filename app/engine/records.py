@@ -64,3 +64,19 @@ async def fail(generation_id: uuid.UUID, code: str, message: str) -> None:
         error_message=message[:2000],
         completed_at=utcnow(),
     )
+
+
+async def attach_prediction(generation_id: uuid.UUID, prediction_id: str) -> None:
+    """Keep the id of a prediction created for a generation that was stopped meanwhile, so
+    the recovery sweep can make sure it stops upstream too."""
+    async with current().runtime.sessionmaker() as session, session.begin():
+        generation = await session.get(Generation, generation_id, with_for_update=True)
+        if generation is not None and generation.provider_prediction_id is None:
+            generation.provider_prediction_id = prediction_id
+
+
+async def close_upstream(generation_id: uuid.UUID) -> None:
+    async with current().runtime.sessionmaker() as session, session.begin():
+        generation = await session.get(Generation, generation_id, with_for_update=True)
+        if generation is not None and generation.upstream_closed_at is None:
+            generation.upstream_closed_at = utcnow()

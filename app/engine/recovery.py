@@ -20,7 +20,10 @@ from dbos import DBOS
 from sqlmodel import col
 
 from app.engine import records
+from app.engine.deps import current
 from app.engine.port import generation_workflow_id, job_phase
+from app.engine.upstream import stop_upstream
+from app.errors import ProviderError
 from app.models import Generation, Job
 from app.models.enums import GenerationStatus, JobStatus
 from app.runtime import Runtime
@@ -28,6 +31,8 @@ from app.runtime import Runtime
 log = structlog.get_logger("app.engine")
 ENDED = frozenset({"SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"})
 RUNNING_JOB = (JobStatus.PENDING, JobStatus.STORYBOARD_PROCESSING, JobStatus.VIDEO_PROCESSING)
+STOPPED = (GenerationStatus.CANCELED, GenerationStatus.FAILED)
+UPSTREAM_BATCH = 100
 RESTARTABLE_PHASES = frozenset({"storyboard", "render"})  # their arguments are on the job
 
 StartGeneration = Callable[[uuid.UUID, uuid.UUID], Awaitable[None]]
@@ -39,6 +44,7 @@ class Swept:
     started_generations: int = 0
     failed_generations: int = 0
     started_jobs: int = 0
+    stopped_upstream: int = 0
 
 
 async def workflow_state(workflow: str) -> str | None:
@@ -51,7 +57,9 @@ async def sweep(runtime: Runtime, start_generation: StartGeneration, start_job: 
     swept = Swept()
     await _sweep_generations(runtime, start_generation, swept)
     await _sweep_jobs(runtime, start_job, swept)
-    if swept.started_generations or swept.failed_generations or swept.started_jobs:
+    await _sweep_lost_creates(runtime, swept)
+    await _sweep_upstream(runtime, swept)
+    if any(vars(swept).values()):
         log.info("recovered unfinished work", **vars(swept))
     return swept
 
@@ -101,6 +109,62 @@ async def _sweep_jobs(runtime: Runtime, start: StartJob, swept: Swept) -> None:
         args = [job.feedback or ""] if phase == "storyboard" else []
         await start(job.id, job.workspace_id, phase, workflow, *args)
         swept.started_jobs += 1
+
+
+async def _sweep_upstream(runtime: Runtime, swept: Swept) -> None:
+    """Stopped generations whose prediction may still run upstream: cancel it there (again).
+
+    The intent is the row's status, committed with the cancel itself; this makes the upstream
+    cancel durable across crashes and restarts, until the provider confirms.
+    """
+    async with runtime.read_sessionmaker() as session:
+        rows = (
+            await session.execute(
+                sa.select(col(Generation.id), col(Generation.provider_prediction_id))
+                .where(
+                    col(Generation.status).in_(STOPPED),
+                    col(Generation.provider_prediction_id).is_not(None),
+                    col(Generation.upstream_closed_at).is_(None),
+                )
+                .order_by(col(Generation.updated_at).desc())
+                .limit(UPSTREAM_BATCH)
+            )
+        ).all()
+    for generation_id, prediction_id in rows:
+        if await stop_upstream(generation_id, str(prediction_id)):
+            swept.stopped_upstream += 1
+
+
+async def _sweep_lost_creates(runtime: Runtime, swept: Swept) -> None:
+    """Stopped generations that tried to create a prediction and never learnt its id (a crash
+    during the call): the provider is asked for one carrying their marker, which is stopped."""
+    provider = current().provider
+    async with runtime.read_sessionmaker() as session:
+        rows = (
+            await session.execute(
+                sa.select(col(Generation.id), col(Generation.created_at))
+                .where(
+                    col(Generation.status).in_(STOPPED),
+                    col(Generation.attempts) > 0,
+                    col(Generation.provider_prediction_id).is_(None),
+                    col(Generation.upstream_closed_at).is_(None),
+                )
+                .order_by(col(Generation.updated_at).desc())
+                .limit(UPSTREAM_BATCH)
+            )
+        ).all()
+    for generation_id, created_at in rows:
+        try:
+            found = await provider.find(generation_id.hex, created_at)
+        except ProviderError as problem:  # asked again at the next sweep
+            log.warning("looking up a lost create failed", reason=str(problem))
+            continue
+        if found is None:
+            await records.close_upstream(generation_id)  # nothing was created
+            continue
+        await records.attach_prediction(generation_id, found.id)
+        if await stop_upstream(generation_id, found.id):
+            swept.stopped_upstream += 1
 
 
 async def sweep_forever(

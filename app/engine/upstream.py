@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import structlog
 
+from app.engine import records
 from app.engine.deps import current
 from app.generation.provider import PredictionState, ProviderRejected, ProviderUnavailable
 
@@ -15,11 +17,21 @@ POLL_TIMEOUT_SECONDS = 5.0
 LAST_LOOK_SECONDS = 30.0  # before giving up, a slow answer is still worth waiting for
 
 
-async def cancel_quietly(prediction_id: str) -> None:
+async def stop_upstream(generation_id: uuid.UUID, prediction_id: str) -> bool:
+    """Ask the provider to cancel; True (and recorded) once nothing runs there any more.
+
+    A refusal means the prediction is gone or already final. When the provider cannot be
+    reached the generation stays open, and the recovery sweep asks again later.
+    """
     try:
         await asyncio.wait_for(current().provider.cancel(prediction_id), POLL_TIMEOUT_SECONDS)
-    except (ProviderUnavailable, ProviderRejected, TimeoutError) as problem:
+    except ProviderRejected as refused:
+        log.info("upstream cancel refused", prediction_id=prediction_id, reason=str(refused))
+    except (ProviderUnavailable, TimeoutError) as problem:
         log.warning("upstream cancel failed", prediction_id=prediction_id, reason=str(problem))
+        return False
+    await records.close_upstream(generation_id)
+    return True
 
 
 async def poll_once(

@@ -18,6 +18,7 @@ class JobEvent(SQLModel, table=True):
     __tablename__ = "job_event"
     __table_args__ = (
         sa.UniqueConstraint("stream_id", "seq"),
+        sa.UniqueConstraint("workspace_id", "workspace_seq"),
         sa.Index("ix_job_event_workspace_created", "workspace_id", "created_at"),
     )
 
@@ -27,6 +28,9 @@ class JobEvent(SQLModel, table=True):
     )
     stream_id: str = Field(max_length=80)
     seq: int
+    # The event's place among all of its workspace's events, in commit order: numbered under
+    # the workspace row's lock, so a reader paging by it never skips a later commit.
+    workspace_seq: int
     type: str = Field(max_length=64)
     payload: dict[str, Any] = json_column(nullable=False, default_factory=dict)
     created_at: datetime = Field(

@@ -56,6 +56,9 @@ class Generation(TimestampedModel, table=True):
     idempotency_key: str | None = Field(default=None, max_length=128)
     attempts: int = Field(default=0)
     submitted_at: datetime | None = timestamp()
+    # Set once nothing runs upstream any more for a stopped generation (cancelled there, or
+    # seen terminal); until then the recovery sweep keeps asking the provider to cancel.
+    upstream_closed_at: datetime | None = timestamp()
     started_at: datetime | None = timestamp()
     completed_at: datetime | None = timestamp()
     predict_time_seconds: float | None = None

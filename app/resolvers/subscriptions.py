@@ -130,15 +130,20 @@ class JobSubscription:
 
 @strawberry.type
 class ActivitySubscription:
-    @strawberry.subscription(description="Every event in a workspace from now on (dashboards).")
+    @strawberry.subscription(
+        description=(
+            "Every event in a workspace, in commit order: from now on, or after `afterSeq` "
+            "(an event's `workspaceSeq`) to resume without losing any."
+        )
+    )
     async def workspace_activity(
-        self, info: Info, workspace_id: strawberry.ID
+        self, info: Info, workspace_id: strawberry.ID, after_seq: int | None = None
     ) -> AsyncGenerator[EventType, None]:
         pk = expect_global_id(workspace_id, "Workspace", field="workspaceId")
         actor = info.context.actor
         if pk not in actor.workspace_ids:
             raise NotFoundError("Workspace not found.")
         async for event in follow_workspace(
-            info.context.runtime, guard=_guard(info, pk), workspace_id=pk, since=info.context.now()
+            info.context.runtime, guard=_guard(info, pk), workspace_id=pk, after=after_seq
         ):
             yield EventType.from_model(event)

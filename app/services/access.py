@@ -54,13 +54,25 @@ def visible_invitations(actor: Actor) -> sa.ColumnElement[bool]:
 
 
 async def get_visible(
-    session: AsyncSession, actor: Actor, model: type[M], row_id: uuid.UUID, *, what: str
+    session: AsyncSession,
+    actor: Actor,
+    model: type[M],
+    row_id: uuid.UUID,
+    *,
+    what: str,
+    for_update: bool = False,
 ) -> M:
-    """The row if the actor can see it; otherwise NOT_FOUND, as if it did not exist."""
+    """The row if the actor can see it; otherwise NOT_FOUND, as if it did not exist.
+
+    ``for_update`` locks it (and re-reads it) for a change that also records an event: the
+    engine's writes lock the same row, so the two never number their events alike.
+    """
     statement = sa.select(model).where(
         model.id == row_id,  # type: ignore[attr-defined]
         visible(actor, model),
     )
+    if for_update:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     row = (await session.execute(statement)).scalar_one_or_none()
     if row is None:
         raise NotFoundError(f"{what} not found.")

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.events.announce import note_stream
-from app.models import JobEvent
+from app.models import JobEvent, Workspace
 
 
 def generation_stream(generation_id: uuid.UUID) -> str:
@@ -35,13 +35,28 @@ async def record(
     type: str,
     payload: dict[str, Any] | None = None,
 ) -> JobEvent:
+    # Every event of a workspace is numbered under its row's lock, held until commit: both
+    # sequences then follow commit order, and two writers never take the same number. NO KEY
+    # UPDATE: rows inserted in the same transactions reference the workspace (their foreign
+    # key checks take KEY SHARE), and a plain FOR UPDATE after them deadlocks two writers.
+    await session.execute(
+        sa.select(col(Workspace.id))
+        .where(col(Workspace.id) == workspace_id)
+        .with_for_update(key_share=True)
+    )
     last = await session.scalar(
         sa.select(sa.func.max(col(JobEvent.seq))).where(col(JobEvent.stream_id) == stream_id)
+    )
+    last_in_workspace = await session.scalar(
+        sa.select(sa.func.max(col(JobEvent.workspace_seq))).where(
+            col(JobEvent.workspace_id) == workspace_id
+        )
     )
     event = JobEvent(
         workspace_id=workspace_id,
         stream_id=stream_id,
         seq=(last or 0) + 1,
+        workspace_seq=(last_in_workspace or 0) + 1,
         type=type,
         payload=payload or {},
     )

@@ -104,16 +104,26 @@ async def follow(
 
 
 async def read_workspace_after(
-    runtime: Runtime, workspace_id: uuid.UUID, cursor: tuple[Any, uuid.UUID] | None
+    runtime: Runtime, workspace_id: uuid.UUID, after: int
 ) -> list[JobEvent]:
     async with runtime.read_sessionmaker() as session:
-        statement = sa.select(JobEvent).where(col(JobEvent.workspace_id) == workspace_id)
-        if cursor is not None:
-            statement = statement.where(
-                sa.tuple_(col(JobEvent.created_at), col(JobEvent.id)) > sa.tuple_(*cursor)
-            )
-        statement = statement.order_by(col(JobEvent.created_at), col(JobEvent.id)).limit(PAGE)
+        statement = (
+            sa.select(JobEvent)
+            .where(col(JobEvent.workspace_id) == workspace_id, col(JobEvent.workspace_seq) > after)
+            .order_by(col(JobEvent.workspace_seq))
+            .limit(PAGE)
+        )
         return list((await session.execute(statement)).scalars())
+
+
+async def last_workspace_seq(runtime: Runtime, workspace_id: uuid.UUID) -> int:
+    async with runtime.read_sessionmaker() as session:
+        last = await session.scalar(
+            sa.select(sa.func.max(col(JobEvent.workspace_seq))).where(
+                col(JobEvent.workspace_id) == workspace_id
+            )
+        )
+    return int(last or 0)
 
 
 async def follow_workspace(
@@ -121,19 +131,22 @@ async def follow_workspace(
     *,
     guard: Guard,
     workspace_id: uuid.UUID,
-    since: Any,
+    after: int | None,
     heartbeat: float = HEARTBEAT_SECONDS,
 ) -> AsyncIterator[JobEvent]:
-    """Every event of the workspace from ``since`` on, until the follower's rights end."""
+    """Every event of the workspace after ``after`` (None: from now on), in commit order,
+    until the follower's rights end. Pages by the workspace sequence, never by a clock."""
     async with runtime.hub.listen(workspace_stream(workspace_id)) as hints:
-        cursor: tuple[Any, uuid.UUID] | None = (since, uuid.UUID(int=0))
+        cursor = after if after is not None else await last_workspace_seq(runtime, workspace_id)
         while True:
             events = await read_workspace_after(runtime, workspace_id, cursor)
             if events:
                 await guard()
             for event in events:
-                cursor = (event.created_at, event.id)
+                cursor = event.workspace_seq
                 yield event
+            if len(events) == PAGE:
+                continue  # more are waiting: no need for a hint
             await hints.wait(heartbeat)
             await guard()
 

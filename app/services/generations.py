@@ -204,7 +204,9 @@ async def _create(
 
 async def cancel(session: AsyncSession, actor: Actor, *, generation_id: uuid.UUID) -> Generation:
     """Mark it CANCELED (the engine then stops it upstream); a finished one stays as it is."""
-    generation = await get_visible(session, actor, Generation, generation_id, what="Generation")
+    generation = await get_visible(
+        session, actor, Generation, generation_id, what="Generation", for_update=True
+    )
     actor.require(generation.workspace_id, Role.EDITOR)
     if generation.status in FINAL_STATUSES:
         return generation

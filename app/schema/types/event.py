@@ -14,7 +14,10 @@ from app.models import JobEvent
 @strawberry.type(name="Event", description="One change, with its place in its stream.")
 class EventType:
     stream: str
-    seq: int
+    seq: int = strawberry.field(description="The event's place in its own stream.")
+    workspace_seq: int = strawberry.field(
+        description="Its place among all of the workspace's events (resume with `afterSeq`)."
+    )
     type: str
     payload: JSON
     created_at: datetime
@@ -24,6 +27,7 @@ class EventType:
         return cls(
             stream=row.stream_id,
             seq=row.seq,
+            workspace_seq=row.workspace_seq,
             type=row.type,
             payload=cast(JSON, row.payload),
             created_at=row.created_at,

@@ -21,7 +21,7 @@ MIN_SCENE_SECONDS = 1.0
 
 
 async def _job_in_review(session: AsyncSession, actor: Actor, job_id: uuid.UUID) -> Job:
-    job = await get_visible(session, actor, Job, job_id, what="Job")
+    job = await get_visible(session, actor, Job, job_id, what="Job", for_update=True)
     actor.require(job.workspace_id, Role.EDITOR)
     if job.status is not JobStatus.STORYBOARD_READY:
         raise ConflictError(
@@ -32,7 +32,11 @@ async def _job_in_review(session: AsyncSession, actor: Actor, job_id: uuid.UUID)
 
 async def _scene(session: AsyncSession, actor: Actor, scene_id: uuid.UUID) -> tuple[Scene, Job]:
     scene = await session.get(Scene, scene_id)
-    job = await session.get(Job, scene.job_id) if scene else None
+    job = (
+        await session.get(Job, scene.job_id, with_for_update=True, populate_existing=True)
+        if scene
+        else None
+    )
     if scene is None or job is None or job.workspace_id not in actor.workspace_ids:
         raise NotFoundError("Scene not found.")
     return scene, job

@@ -180,7 +180,7 @@ async def check_budget(
 
 
 async def approve(session: AsyncSession, actor: Actor, *, job_id: uuid.UUID, now: datetime) -> Job:
-    job = await get_visible(session, actor, Job, job_id, what="Job")
+    job = await get_visible(session, actor, Job, job_id, what="Job", for_update=True)
     actor.require(job.workspace_id, Role.EDITOR)
     if job.status is not JobStatus.STORYBOARD_READY:
         raise ConflictError(
@@ -200,7 +200,7 @@ async def approve(session: AsyncSession, actor: Actor, *, job_id: uuid.UUID, now
 
 
 async def cancel(session: AsyncSession, actor: Actor, *, job_id: uuid.UUID) -> Job:
-    job = await get_visible(session, actor, Job, job_id, what="Job")
+    job = await get_visible(session, actor, Job, job_id, what="Job", for_update=True)
     actor.require(job.workspace_id, Role.EDITOR)
     if job.status in FINAL:
         return job
@@ -225,7 +225,7 @@ async def cancel(session: AsyncSession, actor: Actor, *, job_id: uuid.UUID) -> J
 
 
 async def retry(session: AsyncSession, actor: Actor, *, job_id: uuid.UUID) -> Job:
-    job = await get_visible(session, actor, Job, job_id, what="Job")
+    job = await get_visible(session, actor, Job, job_id, what="Job", for_update=True)
     actor.require(job.workspace_id, Role.EDITOR)
     if job.status is not JobStatus.FAILED:
         raise ConflictError("Only a failed job can be retried.")
