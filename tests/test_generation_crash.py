@@ -41,6 +41,17 @@ def _until(check: Any, what: str, timeout: float = TIMEOUT) -> Any:
     pytest.fail(f"timed out waiting for {what}")
 
 
+def _env(fake: FakeReplicate, database_url: str) -> dict[str, str]:
+    """A server on ``database_url`` whose Replicate is the fake."""
+    return {
+        "ADSTUDIO_DATABASE_URL": database_url,
+        "ADSTUDIO_REPLICATE_API_TOKEN": fake.token,
+        "ADSTUDIO_REPLICATE_BASE_URL": fake.base,
+        "ADSTUDIO_GENERATION_POLL_SECONDS": "0.05",
+        "ADSTUDIO_SECRET_KEY": "crash-test-secret-" + "s" * 32,
+    }
+
+
 @pytest.fixture
 def fake() -> Any:
     with running_fake() as server:
@@ -50,13 +61,7 @@ def fake() -> Any:
 def test_a_killed_engine_resumes_and_pays_once(
     tmp_path: Path, fake: FakeReplicate, database_url: str
 ) -> None:
-    env = {
-        "ADSTUDIO_DATABASE_URL": database_url,
-        "ADSTUDIO_REPLICATE_API_TOKEN": fake.token,
-        "ADSTUDIO_REPLICATE_BASE_URL": fake.base,
-        "ADSTUDIO_GENERATION_POLL_SECONDS": "0.05",
-        "ADSTUDIO_SECRET_KEY": "crash-test-secret-" + "s" * 32,
-    }
+    env = _env(fake, database_url)
     assert run_cli(tmp_path, "migrate", **env).returncode == 0
     fake.mode = "hold"
     port = free_port()
@@ -116,13 +121,7 @@ def _held_generation(base: str, fake: FakeReplicate, email: str) -> tuple[str, s
 def test_a_cancel_reaches_the_provider_across_a_kill(
     tmp_path: Path, fake: FakeReplicate, database_url: str, moment: str
 ) -> None:
-    env = {
-        "ADSTUDIO_DATABASE_URL": database_url,
-        "ADSTUDIO_REPLICATE_API_TOKEN": fake.token,
-        "ADSTUDIO_REPLICATE_BASE_URL": fake.base,
-        "ADSTUDIO_GENERATION_POLL_SECONDS": "0.05",
-        "ADSTUDIO_SECRET_KEY": "cancel-crash-" + "c" * 32,
-    }
+    env = _env(fake, database_url)
     assert run_cli(tmp_path, "migrate", **env).returncode == 0
     fake.mode = "hold"
     port = free_port()

@@ -13,6 +13,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
@@ -117,19 +118,11 @@ async def _sweep_upstream(runtime: Runtime, swept: Swept) -> None:
     The intent is the row's status, committed with the cancel itself; this makes the upstream
     cancel durable across crashes and restarts, until the provider confirms.
     """
-    async with runtime.read_sessionmaker() as session:
-        rows = (
-            await session.execute(
-                sa.select(col(Generation.id), col(Generation.provider_prediction_id))
-                .where(
-                    col(Generation.status).in_(STOPPED),
-                    col(Generation.provider_prediction_id).is_not(None),
-                    col(Generation.upstream_closed_at).is_(None),
-                )
-                .order_by(col(Generation.updated_at).desc())
-                .limit(UPSTREAM_BATCH)
-            )
-        ).all()
+    rows = await _stopped_and_open(
+        runtime,
+        col(Generation.provider_prediction_id),
+        col(Generation.provider_prediction_id).is_not(None),
+    )
     for generation_id, prediction_id in rows:
         if await stop_upstream(generation_id, str(prediction_id)):
             swept.stopped_upstream += 1
@@ -139,20 +132,12 @@ async def _sweep_lost_creates(runtime: Runtime, swept: Swept) -> None:
     """Stopped generations that tried to create a prediction and never learnt its id (a crash
     during the call): the provider is asked for one carrying their marker, which is stopped."""
     provider = current().provider
-    async with runtime.read_sessionmaker() as session:
-        rows = (
-            await session.execute(
-                sa.select(col(Generation.id), col(Generation.created_at))
-                .where(
-                    col(Generation.status).in_(STOPPED),
-                    col(Generation.attempts) > 0,
-                    col(Generation.provider_prediction_id).is_(None),
-                    col(Generation.upstream_closed_at).is_(None),
-                )
-                .order_by(col(Generation.updated_at).desc())
-                .limit(UPSTREAM_BATCH)
-            )
-        ).all()
+    rows = await _stopped_and_open(
+        runtime,
+        col(Generation.created_at),
+        col(Generation.attempts) > 0,
+        col(Generation.provider_prediction_id).is_(None),
+    )
     for generation_id, created_at in rows:
         try:
             found = await provider.find(generation_id.hex, created_at)
@@ -165,6 +150,24 @@ async def _sweep_lost_creates(runtime: Runtime, swept: Swept) -> None:
         await records.attach_prediction(generation_id, found.id)
         if await stop_upstream(generation_id, found.id):
             swept.stopped_upstream += 1
+
+
+async def _stopped_and_open(
+    runtime: Runtime, column: Any, *conditions: sa.ColumnElement[bool]
+) -> list[Any]:
+    """(id, ``column``) of stopped generations whose upstream is not known to be closed."""
+    async with runtime.read_sessionmaker() as session:
+        statement = (
+            sa.select(col(Generation.id), column)
+            .where(
+                col(Generation.status).in_(STOPPED),
+                col(Generation.upstream_closed_at).is_(None),
+                *conditions,
+            )
+            .order_by(col(Generation.updated_at).desc())
+            .limit(UPSTREAM_BATCH)
+        )
+        return list((await session.execute(statement)).all())
 
 
 async def sweep_forever(
