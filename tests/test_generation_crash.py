@@ -66,19 +66,7 @@ def test_a_killed_engine_resumes_and_pays_once(
     fake.mode = "hold"
     port = free_port()
     with server_process(tmp_path, port, **env) as (base, process):
-        data = _gql(
-            base,
-            REGISTER,
-            signup({"email": "k@example.com", "password": "long password", "name": "K"}),
-        )
-        token = data["signIn"]["accessToken"]
-        workspace = data["signIn"]["user"]["memberships"][0]["workspace"]["id"]
-        generation = _gql(base, GENERATE, {"i": {"workspaceId": workspace, "prompt": "x"}}, token)
-        generation_id = generation["generateImage"]["generation"]["id"]
-        _until(
-            lambda: _gql(base, READ, {"id": generation_id}, token)["generation"]["predictionId"],
-            "the prediction to be created",
-        )
+        token, generation_id, _ = _held_generation(base, "k@example.com")
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=TIMEOUT)
     assert sum(fake.creations.values()) == 1
@@ -101,7 +89,7 @@ def test_a_killed_engine_resumes_and_pays_once(
 CANCEL = "mutation($id: ID!) { cancelGeneration(input: {id: $id}) { generation { status } } }"
 
 
-def _held_generation(base: str, fake: FakeReplicate, email: str) -> tuple[str, str, str]:
+def _held_generation(base: str, email: str) -> tuple[str, str, str]:
     """A signed-in token, a generation and its prediction id, held running upstream."""
     data = _gql(base, REGISTER, signup({"email": email, "password": "long password", "name": "C"}))
     token = data["signIn"]["accessToken"]
@@ -126,7 +114,7 @@ def test_a_cancel_reaches_the_provider_across_a_kill(
     fake.mode = "hold"
     port = free_port()
     with server_process(tmp_path, port, **env) as (base, process):
-        token, generation_id, prediction_id = _held_generation(base, fake, "c@example.com")
+        token, generation_id, prediction_id = _held_generation(base, "c@example.com")
         if moment == "killed right after the cancel":
             _gql(base, CANCEL, {"id": generation_id}, token)
         process.send_signal(signal.SIGKILL)
