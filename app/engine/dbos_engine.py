@@ -23,6 +23,7 @@ from app.generation.local_provider import LocalProvider
 from app.generation.provider import Provider
 from app.generation.replicate_provider import ReplicateProvider
 from app.models import Generation
+from app.models.enums import GenerationStatus
 from app.runtime import Runtime
 
 log = structlog.get_logger("app.engine")
@@ -135,8 +136,23 @@ class Engine:
         with SetWorkflowID(workflow_id), SetEnqueueOptions(queue_partition_key=workspace_id.hex):
             await self._queue.enqueue_async(PHASES[phase], job_id.hex, *args)
 
-    async def cancel_workflow(self, workflow_id: str) -> None:
+    async def cancel_job(self, job_id: uuid.UUID, workflow_id: str) -> None:
+        """Stop the job's workflow and, at once, the predictions of its cancelled generations
+        (a workflow stopped between steps never reaches the wait step that would)."""
         await DBOS.cancel_workflow_async(workflow_id)
+        async with self.runtime.read_sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    sa.select(col(Generation.id), col(Generation.provider_prediction_id)).where(
+                        col(Generation.job_id) == job_id,
+                        col(Generation.status) == GenerationStatus.CANCELED,
+                        col(Generation.provider_prediction_id).is_not(None),
+                        col(Generation.upstream_closed_at).is_(None),
+                    )
+                )
+            ).all()
+        for generation_id, prediction_id in rows:
+            await stop_upstream(generation_id, str(prediction_id))
 
     async def recover(self) -> recovery.Swept:
         """Unfinished work without a live workflow: started again, or failed if it ended."""

@@ -269,9 +269,9 @@ class JobMutation:
     async def cancel_job(self, info: Info, job_id: strawberry.ID) -> JobPayload | None:
         ctx = info.context
         job = await service.cancel(ctx.session, ctx.actor, job_id=_job_id(job_id))
-        engine, workflow = ctx.runtime.work, job.workflow_id
+        engine, workflow, job_pk = ctx.runtime.work, job.workflow_id, job.id
         if engine is not None and workflow:
-            ctx.after_commit(lambda: engine.cancel_workflow(workflow))
+            ctx.after_commit(lambda: engine.cancel_job(job_pk, workflow))
         return JobPayload(job=JobType.from_model(job))
 
     @mutation(
