@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    SUBSCRIBER_TOO_SLOW = "SUBSCRIBER_TOO_SLOW"
 
 
 class AppError(Exception):
@@ -74,6 +75,12 @@ class ProviderError(AppError):
 
 class ServiceUnavailableError(AppError):
     code = ErrorCode.SERVICE_UNAVAILABLE
+
+
+class SubscriberTooSlowError(AppError):
+    """A live stream's buffer overflowed; ``afterSeq`` says where to resume."""
+
+    code = ErrorCode.SUBSCRIBER_TOO_SLOW
 
 
 class SettingsError(Exception):

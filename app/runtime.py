@@ -17,6 +17,7 @@ from app.events.hub import EventHub, LocalHub, PostgresHub, RedisHub
 from app.media.rules import MB, SizeCaps
 from app.ratelimit import RateLimiter
 from app.settings import Settings
+from app.single_flight import settle
 from app.storage.base import Storage
 from app.storage.links import MediaLinks
 from app.storage.local import LocalStorage
@@ -49,6 +50,7 @@ class Runtime:
 
     async def close(self) -> None:
         await drain()
+        await settle(id(self))
         await self.hub.stop()
         await self.limiter.close()
         await self.engine.dispose()

@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     import_timeout_seconds: float = Field(default=30.0, gt=0)
     upload_rate_limit: str = "10/minute"
     max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    # A live event stream reads at most this many events ahead of its subscriber; one that
+    # takes nothing for the grace while its buffer is full ends with SUBSCRIBER_TOO_SLOW.
+    subscriber_buffer_events: int = Field(default=1000, ge=1)
+    subscriber_grace_seconds: float = Field(default=10.0, gt=0)
     event_hub: str = Field(default="auto", pattern="^(auto|local|redis|postgres)$")
     engine_enabled: bool = True
     execute_work: bool = True

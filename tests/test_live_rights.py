@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from asgi_lifespan import LifespanManager
 from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
@@ -28,6 +27,7 @@ from app.schema.live import FORBIDDEN_CLOSE, UNAUTHORIZED_CLOSE
 from tests.conftest import make_settings
 from tests.graphql import Account, add_member, create_client, register
 from tests.test_subscriptions import EVENTS, _job, _write_events
+from tests.ws import served_in_process
 
 CREATE_CLIENT = "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } } }"
 RENAME = "mutation($i: UpdateClientInput!) { updateClient(input: $i) { client { name } } }"
@@ -234,22 +234,6 @@ class TestSubscriptionsRecheckBeforeEveryEvent:
             code = await ws.closed_with()
         assert _codes(ended) == ["UNAUTHENTICATED"]
         assert code == UNAUTHORIZED_CLOSE
-
-
-@asynccontextmanager
-async def served_in_process(app: Starlette) -> AsyncIterator[str]:
-    """The app behind a real uvicorn server on a free loopback port (real streaming HTTP)."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 class TestServerSentEventsRecheckToo:

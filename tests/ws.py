@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import socket
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
+import uvicorn
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
@@ -53,3 +56,26 @@ async def subscribe_all(
             return received
         else:
             raise AssertionError(message)
+
+
+@asynccontextmanager
+async def served_in_process(app: Starlette, send_buffer: int | None = None) -> AsyncIterator[str]:
+    """The app behind a real uvicorn server on a free loopback port (real TCP, real streaming
+    HTTP and WebSockets). ``send_buffer`` caps the kernel send buffer of accepted sockets
+    (they inherit the listening socket's)."""
+    listener = socket.socket()
+    if send_buffer is not None:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    listener.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+        listener.close()

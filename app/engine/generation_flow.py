@@ -187,7 +187,8 @@ async def _create(generation_id: uuid.UUID, request: PredictionRequest) -> Predi
 
 async def _stop_created(generation_id: uuid.UUID, call: asyncio.Future[PredictionState]) -> None:
     try:
-        state = await asyncio.wait_for(call, CREATE_GRACE_SECONDS)
+        async with asyncio.timeout(CREATE_GRACE_SECONDS):
+            state = await call
     except Exception:
         return
     await records.attach_prediction(generation_id, state.id)

@@ -24,7 +24,8 @@ async def stop_upstream(generation_id: uuid.UUID, prediction_id: str) -> bool:
     reached the generation stays open, and the recovery sweep asks again later.
     """
     try:
-        await asyncio.wait_for(current().provider.cancel(prediction_id), POLL_TIMEOUT_SECONDS)
+        async with asyncio.timeout(POLL_TIMEOUT_SECONDS):
+            await current().provider.cancel(prediction_id)
     except ProviderRejected as refused:
         log.info("upstream cancel refused", prediction_id=prediction_id, reason=str(refused))
     except (ProviderUnavailable, TimeoutError) as problem:
@@ -39,7 +40,8 @@ async def poll_once(
 ) -> PredictionState | None:
     """One look at the prediction, bounded in time (the client itself retries 5xx for long)."""
     try:
-        return await asyncio.wait_for(current().provider.get(prediction_id), within)
+        async with asyncio.timeout(within):
+            return await current().provider.get(prediction_id)
     except (ProviderUnavailable, TimeoutError) as problem:
         log.warning("poll failed; will retry", prediction_id=prediction_id, reason=str(problem))
         return None

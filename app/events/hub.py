@@ -29,7 +29,9 @@ class Hints:
     async def wait(self, seconds: float) -> bool:
         """True when woken, False on timeout (then the caller re-reads anyway)."""
         try:
-            await asyncio.wait_for(self._event.wait(), seconds)
+            # Not wait_for: on this Python it can swallow a cancel that arrives with the hint.
+            async with asyncio.timeout(seconds):
+                await self._event.wait()
         except TimeoutError:
             return False
         finally:

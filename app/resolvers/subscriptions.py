@@ -15,9 +15,11 @@ from app.schema.context import Info
 from app.schema.types.event import EventType
 from app.schema.types.generation import GenerationType
 from app.schema.types.job import JobType
+from app.services.buffering import Guard
 from app.services.events import generation_stream, job_stream
-from app.services.following import Guard, follow, follow_workspace, membership_ended, shared
+from app.services.following import follow, follow_workspace, membership_ended
 from app.services.generations import FINAL_STATUSES
+from app.single_flight import shared
 
 JOB_FINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
 
@@ -98,6 +100,7 @@ class JobSubscription:
             stream=job_stream(pk),
             after=job.last_event_seq,
             finished=finished,
+            resumable=False,  # each result is the whole state: a slow reader is only waited for
         ):
             yield JobType.from_model(await _job(info, pk))
 
@@ -124,6 +127,7 @@ class JobSubscription:
             stream=generation_stream(pk),
             after=0,
             finished=finished,
+            resumable=False,
         ):
             yield GenerationType.from_model(await _generation(info, pk))
 

@@ -17,8 +17,8 @@ from app.auth.resolve import authenticate, with_current_roles
 from app.errors import AppError, UnauthenticatedError
 from app.loaders import Loaders
 from app.runtime import Runtime
-from app.services.following import shared
 from app.settings import Settings
+from app.single_flight import shared
 
 log = structlog.get_logger("app.context")
 

@@ -7,10 +7,8 @@ wake-up re-checks that the follower may still see the workspace.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar, cast
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
 import sqlalchemy as sa
 from sqlmodel import col
@@ -18,55 +16,40 @@ from sqlmodel import col
 from app.errors import ForbiddenError
 from app.models import JobEvent
 from app.runtime import Runtime
+from app.services.buffering import Bounds, Guard, Room, buffered
 from app.services.events import workspace_stream
+from app.single_flight import shared
 
 HEARTBEAT_SECONDS = 25.0
 MEMBERSHIP_ENDED = "MEMBERSHIP_ENDED"  # the reason of the FORBIDDEN that ends a stream
 PAGE = 500
-T = TypeVar("T")
-_in_flight: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
 
 
-async def shared(key: tuple[Any, ...], load: Callable[[], Awaitable[T]]) -> T:
-    """Single flight: followers woken together by one hint share one query per key.
-
-    The query runs in a task of its own, and everyone (its starter included) waits on it
-    shielded: a follower that leaves never cancels a read the others share, and a database
-    call is never cut off halfway (which would leave its connection checked out).
-    """
-    pending = _in_flight.get(key)
-    if pending is None:
-        pending = asyncio.ensure_future(load())
-        _in_flight[key] = pending
-        pending.add_done_callback(lambda done: _forget(key, done))
-    return cast(T, await asyncio.shield(pending))
-
-
-def _forget(key: tuple[Any, ...], done: asyncio.Future[Any]) -> None:
-    if _in_flight.get(key) is done:
-        del _in_flight[key]
-    if not done.cancelled():
-        done.exception()  # retrieved: waiters re-raise it, nobody else needs to
-
-
-async def read_after(runtime: Runtime, stream: str, after: int) -> list[JobEvent]:
+async def read_after(
+    runtime: Runtime, stream: str, after: int, limit: int = PAGE
+) -> list[JobEvent]:
+    limit = min(limit, PAGE)
     return await shared(
-        ("events", id(runtime), stream, after), lambda: _read_after(runtime, stream, after)
+        ("events", id(runtime), stream, after, limit),
+        lambda: _read_after(runtime, stream, after, limit),
     )
 
 
-async def _read_after(runtime: Runtime, stream: str, after: int) -> list[JobEvent]:
+async def _read_after(runtime: Runtime, stream: str, after: int, limit: int) -> list[JobEvent]:
     async with runtime.read_sessionmaker() as session:
         statement = (
             sa.select(JobEvent)
             .where(col(JobEvent.stream_id) == stream, col(JobEvent.seq) > after)
             .order_by(col(JobEvent.seq))
-            .limit(PAGE)
+            .limit(limit)
         )
         return list((await session.execute(statement)).scalars())
 
 
-Guard = Callable[[], Awaitable[None]]
+def _bounds(runtime: Runtime, *, resumable: bool) -> Bounds:
+    settings = runtime.settings
+    grace = settings.subscriber_grace_seconds if resumable else None
+    return Bounds(capacity=settings.subscriber_buffer_events, grace=grace)
 
 
 async def follow(
@@ -76,42 +59,68 @@ async def follow(
     stream: str,
     after: int,
     finished: Callable[[], Awaitable[bool]],
+    resumable: bool = True,
     heartbeat: float = HEARTBEAT_SECONDS,
 ) -> AsyncIterator[JobEvent]:
     """The stream's events after ``after``; ``guard`` re-checks the follower's rights after
-    every read, before anything is sent, and after every wake-up (it raises to end)."""
+    every read and every wake-up, before anything is sent (it raises to end). A resumable
+    stream ends a subscriber that falls too far behind; any other waits for it."""
+
+    def pages(room: Room) -> AsyncGenerator[list[JobEvent], None]:
+        return _stream_pages(runtime, stream, after, finished, room, heartbeat)
+
+    bounds = _bounds(runtime, resumable=resumable)
+    async for event in buffered(pages, bounds=bounds, guard=guard, position=_seq, after=after):
+        yield event
+
+
+def _seq(event: JobEvent) -> int:
+    return event.seq
+
+
+def _workspace_seq(event: JobEvent) -> int:
+    return event.workspace_seq
+
+
+async def _stream_pages(
+    runtime: Runtime,
+    stream: str,
+    after: int,
+    finished: Callable[[], Awaitable[bool]],
+    room: Room,
+    heartbeat: float,
+) -> AsyncGenerator[list[JobEvent], None]:
+    """Pages read after ``after``; the reader (not the sender) holds the hub listener, so an
+    overflow releases it at once. Listening starts before the first read: nothing is missed."""
     async with runtime.hub.listen(stream) as hints:
-        last = after
+        last, woken = after, False
         while True:
-            events = await read_after(runtime, stream, last)
+            limit = min(await room(), PAGE)
+            events = await read_after(runtime, stream, last, limit)
+            if events or woken:
+                yield events  # an empty page after a wake-up still re-checks the rights
             if events:
-                await guard()
-            for event in events:
-                last = event.seq
-                yield event
-            if len(events) == PAGE:
-                continue
+                last = events[-1].seq
+            if len(events) == limit:
+                continue  # more may be waiting: no need for a hint
             if await finished():
                 events = await read_after(runtime, stream, last)  # anything written meanwhile
                 if events:
-                    await guard()
-                for event in events:
-                    last = event.seq
-                    yield event
+                    yield events
                 return
             await hints.wait(heartbeat)
-            await guard()
+            woken = True
 
 
 async def read_workspace_after(
-    runtime: Runtime, workspace_id: uuid.UUID, after: int
+    runtime: Runtime, workspace_id: uuid.UUID, after: int, limit: int = PAGE
 ) -> list[JobEvent]:
     async with runtime.read_sessionmaker() as session:
         statement = (
             sa.select(JobEvent)
             .where(col(JobEvent.workspace_id) == workspace_id, col(JobEvent.workspace_seq) > after)
             .order_by(col(JobEvent.workspace_seq))
-            .limit(PAGE)
+            .limit(min(limit, PAGE))
         )
         return list((await session.execute(statement)).scalars())
 
@@ -136,19 +145,34 @@ async def follow_workspace(
 ) -> AsyncIterator[JobEvent]:
     """Every event of the workspace after ``after`` (None: from now on), in commit order,
     until the follower's rights end. Pages by the workspace sequence, never by a clock."""
+    # "Now" may be read before listening: the first read (after listening) catches up.
+    cursor = after if after is not None else await last_workspace_seq(runtime, workspace_id)
+
+    def pages(room: Room) -> AsyncGenerator[list[JobEvent], None]:
+        return _workspace_pages(runtime, workspace_id, cursor, room, heartbeat)
+
+    bounds = _bounds(runtime, resumable=True)
+    events = buffered(pages, bounds=bounds, guard=guard, position=_workspace_seq, after=cursor)
+    async for event in events:
+        yield event
+
+
+async def _workspace_pages(
+    runtime: Runtime, workspace_id: uuid.UUID, cursor: int, room: Room, heartbeat: float
+) -> AsyncGenerator[list[JobEvent], None]:
     async with runtime.hub.listen(workspace_stream(workspace_id)) as hints:
-        cursor = after if after is not None else await last_workspace_seq(runtime, workspace_id)
+        woken = False
         while True:
-            events = await read_workspace_after(runtime, workspace_id, cursor)
+            limit = min(await room(), PAGE)
+            events = await read_workspace_after(runtime, workspace_id, cursor, limit)
+            if events or woken:
+                yield events
             if events:
-                await guard()
-            for event in events:
-                cursor = event.workspace_seq
-                yield event
-            if len(events) == PAGE:
+                cursor = events[-1].workspace_seq
+            if len(events) == limit:
                 continue  # more are waiting: no need for a hint
             await hints.wait(heartbeat)
-            await guard()
+            woken = True
 
 
 def membership_ended() -> ForbiddenError:
