@@ -88,3 +88,10 @@ def sqlite_copy(template: Path, directory: Path) -> str:
     target = directory / "adstudio.db"
     shutil.copyfile(template, target)
     return sqlite_url(target)
+
+
+def blocking_url(url: str) -> str:
+    """``url`` with a blocking driver (sqlite3, psycopg), for tests that reach in from outside."""
+    parsed = make_url(url)
+    driver = "sqlite" if parsed.get_backend_name() == "sqlite" else "postgresql+psycopg"
+    return parsed.set(drivername=driver).render_as_string(hide_password=False)

@@ -2,7 +2,8 @@
 
 Predictions move starting -> processing -> succeeded (or failed) as they are polled; outputs are
 real files served by the fake; webhooks are signed the Standard Webhooks way; faults can be
-injected (429 with Retry-After, 500/503, slow answers, dropped connections, failed runs).
+injected (429 with Retry-After, 500/503, slow answers, dropped connections, failed runs), and
+a create can be held at a gate the test opens (to kill the server while its call is in flight).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -71,6 +73,36 @@ class Prediction:
     completed_at: str | None = None
 
 
+@dataclass
+class CreateGate:
+    """Holds the first create whose prompt has this key: before or after the prediction exists.
+
+    ``arrived`` is set once the create is held there; the test then ``open``s the gate, to let
+    it go on, or ``drop``s the connection instead, as if the caller had died meanwhile.
+    ``answered`` is set once the answer was written.
+    """
+
+    after_create: bool
+    claimed: bool = False
+    arrived: threading.Event = field(default_factory=threading.Event)
+    answered: threading.Event = field(default_factory=threading.Event)
+    _opened: threading.Event = field(default_factory=threading.Event)
+    _dropped: bool = False
+
+    def open(self) -> None:
+        self._opened.set()
+
+    def drop(self) -> None:
+        self._dropped = True
+        self._opened.set()
+
+    def pass_through(self) -> bool:
+        """Hold the request until the test decides; True if it is to go on."""
+        self.arrived.set()
+        self._opened.wait()
+        return not self._dropped
+
+
 class FakeReplicate:
     def __init__(self) -> None:
         self.token = "r8_fake_" + secrets.token_hex(8)
@@ -87,6 +119,7 @@ class FakeReplicate:
         # get:<status>, get:drop, get:slow (longer than the client's poll timeout),
         # file:<status> (output downloads), fail, hold (never finishes).
         self.sticky: dict[str, str] = {}
+        self.gates: dict[str, CreateGate] = {}
         self.slow_seconds = 6.0
         self.page_size = 3
         self.polls_to_finish = 2
@@ -106,6 +139,49 @@ class FakeReplicate:
             self.predictions[prediction.id] = prediction
             self.creations[model] += 1
             return prediction
+
+    def hold_create(self, key: str, *, after_create: bool) -> CreateGate:
+        """A gate for the next create whose prompt is ``key`` or ``key#<anything>``."""
+        gate = self.gates[key] = CreateGate(after_create)
+        return gate
+
+    def gate_for(self, prompt: str) -> CreateGate | None:
+        """The gate this create meets (each gate holds one create only)."""
+        with self._lock:
+            gate = self.gates.get(prompt.partition("#")[0])
+            if gate is None or gate.claimed:
+                return None
+            gate.claimed = True
+            return gate
+
+    def add_foreign(self, count: int) -> None:
+        """Finished predictions that others made on the account, newer than ours: a search
+        for ours has to page past them."""
+        for n in range(count):
+            prediction = Prediction(
+                secrets.token_hex(13),
+                "black-forest-labs/flux-schnell",
+                {"prompt": f"other {n}"},
+                None,
+            )
+            with self._lock:
+                self.predictions[prediction.id] = prediction
+            self.finish(prediction.id, fail=False)
+
+    def running(self) -> list[Prediction]:
+        with self._lock:
+            return [
+                p
+                for p in self.predictions.values()
+                if p.status not in ("succeeded", "failed", "canceled")
+            ]
+
+    def marked(self, marker: str) -> list[Prediction]:
+        """The predictions whose webhook URL carries ``generation=<marker>``."""
+        with self._lock:
+            return [
+                p for p in self.predictions.values() if f"generation={marker}" in (p.webhook or "")
+            ]
 
     def creations_for(self, prediction: Prediction) -> int:
         """How many predictions were created with this one's prompt."""
@@ -287,15 +363,25 @@ def _handler(fake: FakeReplicate) -> type[BaseHTTPRequestHandler]:
                 if fake.create_faults:
                     self._error(fake.create_faults.popleft())
                     return
-                sticky = fake.sticky_for_prompt(str((body.get("input") or {}).get("prompt", "")))
+                prompt = str((body.get("input") or {}).get("prompt", ""))
+                sticky = fake.sticky_for_prompt(prompt)
                 if sticky.startswith("create:") and not sticky.endswith("-after"):
                     self._fault(sticky.removeprefix("create:"))
                     return
+                gate = fake.gate_for(prompt)
+                if gate is not None and not gate.after_create and not gate.pass_through():
+                    self._fault("drop")
+                    return
                 prediction = fake.create(f"{parts[2]}/{parts[3]}", body)
+                if gate is not None and gate.after_create and not gate.pass_through():
+                    self._fault("drop")
+                    return
                 if sticky.endswith("-after") and fake.creations_for(prediction) == 1:
                     self._fault(sticky.removeprefix("create:").removesuffix("-after"))
                     return
                 self._json(201, fake.as_json(prediction))
+                if gate is not None:
+                    gate.answered.set()
             elif len(parts) == 4 and parts[3] == "cancel" and parts[2] in fake.predictions:
                 prediction = fake.predictions[parts[2]]
                 fake.cancel(prediction)
@@ -364,16 +450,25 @@ def _handler(fake: FakeReplicate) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A caller killed mid-request leaves a reset connection behind: expected, not news.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextmanager
 def running_fake() -> Iterator[FakeReplicate]:
     fake = FakeReplicate()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    server = _Server(("127.0.0.1", 0), _handler(fake))
     fake.base = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield fake
     finally:
+        for gate in fake.gates.values():
+            gate.drop()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
+import subprocess
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlmodel import col
 
+from app.ids import decode_global_id
+from app.models import Generation
+from tests.databases import blocking_url
 from tests.fake_replicate import FakeReplicate, running_fake
 from tests.graphql import REGISTER, signup
 from tests.processes import TIMEOUT, free_port, run_cli, server_process
@@ -127,3 +138,102 @@ def test_a_cancel_reaches_the_provider_across_a_kill(
     assert status == "CANCELED"
     assert fake.predictions[prediction_id].status == "canceled"
     assert sum(fake.creations.values()) == 1
+
+
+@contextmanager
+def _writes_held(database_url: str, generation_id: uuid.UUID) -> Iterator[None]:
+    """The generation's row locked against the server's writes (on SQLite, the database)."""
+    url = make_url(blocking_url(database_url))
+    if url.get_backend_name() == "sqlite":
+        holder = sqlite3.connect(str(url.database), isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            yield
+        finally:
+            holder.close()
+        return
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.select(col(Generation.id))
+                .where(col(Generation.id) == generation_id)
+                .with_for_update()
+            )
+            yield
+    finally:
+        engine.dispose()
+
+
+def _recorded(database_url: str, generation_id: uuid.UUID) -> tuple[int, str | None]:
+    """What our table knows of the create: attempts made, and the prediction id."""
+    engine = sa.create_engine(blocking_url(database_url))
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(
+                sa.select(col(Generation.attempts), col(Generation.provider_prediction_id)).where(
+                    col(Generation.id) == generation_id
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    return int(row[0]), row[1]
+
+
+def _kill(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=TIMEOUT)
+
+
+class TestAKillDuringTheCreateCall:
+    """Whatever the moment, the generation ends with exactly one prediction, and succeeds."""
+
+    @pytest.mark.parametrize(
+        "moment", ["before it was created", "before it was answered", "before it was recorded"]
+    )
+    def test_leaves_one_prediction_that_succeeds_after_a_restart(
+        self, tmp_path: Path, fake: FakeReplicate, database_url: str, moment: str
+    ) -> None:
+        env = _env(fake, database_url)
+        gate = fake.hold_create("lost", after_create=moment != "before it was created")
+        port = free_port()
+        with server_process(tmp_path, port, **env) as (base, process):
+            token, workspace = _signed_in(base, "l@example.com")
+            variables = {"i": {"workspaceId": workspace, "prompt": "lost"}}
+            generation = _gql(base, GENERATE, variables, token)["generateImage"]["generation"]
+            row = decode_global_id(generation["id"]).id
+            assert gate.arrived.wait(TIMEOUT), "the create never reached the provider"
+            if moment == "before it was recorded":
+                with _writes_held(database_url, row):
+                    gate.open()
+                    assert gate.answered.wait(TIMEOUT)
+                    _kill(process)
+            else:
+                _kill(process)
+                gate.drop()
+        assert _recorded(database_url, row) == (1, None)
+        assert len(fake.marked(row.hex)) == (0 if moment == "before it was created" else 1)
+        fake.add_foreign(2 * fake.page_size)  # ours is two pages down the provider's list
+        with server_process(tmp_path, port, **env) as (base, _):
+            done = _until(
+                lambda: (
+                    (g := _gql(base, READ, {"id": generation["id"]}, token)["generation"])["status"]
+                    in {"SUCCEEDED", "FAILED"}
+                    and g
+                ),
+                "the generation to finish after the restart",
+            )
+        assert done["status"] == "SUCCEEDED", done
+        assert done["outputAsset"]["status"] == "READY"
+        [prediction] = fake.marked(row.hex)
+        assert done["predictionId"] == prediction.id
+        assert sum(fake.creations.values()) == 1
+        assert fake.running() == []
+
+
+def _signed_in(base: str, email: str) -> tuple[str, str]:
+    """A new user's access token and workspace id."""
+    data = _gql(base, REGISTER, signup({"email": email, "password": "long password", "name": "L"}))
+    return data["signIn"]["accessToken"], data["signIn"]["user"]["memberships"][0]["workspace"][
+        "id"
+    ]

@@ -1,8 +1,11 @@
-"""kill -9 during VIDEO_PROCESSING: after a restart the job finishes, no scene rendered twice."""
+"""kill -9 during VIDEO_PROCESSING: after a restart the job finishes, no scene rendered twice.
+kill -9 right after createJob, again and again: every job so created completes."""
 
 from __future__ import annotations
 
 import signal
+import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +95,78 @@ def test_a_killed_render_finishes_after_restart_without_rendering_twice(
     assert fake.creations["bytedance/seedance-1-lite"] == 3
     assert fake.creations["meta/musicgen"] == 1
     assert fake.creations["black-forest-labs/flux-schnell"] == 3
+
+
+JOBS = """query($ids: [ID!]!) { nodes(ids: $ids) { ... on Job {
+  id status errorCode finalVideo { status } } } }"""
+APPROVE = "mutation($j: ID!) { approveStoryboard(jobId: $j) { job { id } } }"
+KILLS = 20
+FINAL_JOB = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
+DRIVE_SECONDS = 180
+
+
+def _drive(base: str, token: str, job_ids: list[str]) -> list[dict[str, Any]]:
+    """Approve each storyboard once it is ready; the jobs once all of them are final."""
+    approved: set[str] = set()
+    jobs: list[dict[str, Any]] = []
+    deadline = time.monotonic() + DRIVE_SECONDS
+    while time.monotonic() < deadline:
+        jobs = _gql(base, JOBS, {"ids": job_ids}, token)["nodes"]
+        for job in jobs:
+            if job["status"] == "STORYBOARD_READY" and job["id"] not in approved:
+                _gql(base, APPROVE, {"j": job["id"]}, token)
+                approved.add(job["id"])
+        if all(job["status"] in FINAL_JOB for job in jobs):
+            return jobs
+        time.sleep(0.2)
+    pytest.fail(f"jobs still unfinished: {Counter(job['status'] for job in jobs)}")
+
+
+def test_jobs_created_right_before_a_kill_all_complete(
+    tmp_path: Path, postgres_only_url: str
+) -> None:
+    env = {
+        "ADSTUDIO_DATABASE_URL": postgres_only_url,
+        "ADSTUDIO_LOCAL_LATENCY_SECONDS": "0.05",
+        "ADSTUDIO_GENERATION_POLL_SECONDS": "0.05",
+        "ADSTUDIO_WORKSPACE_CONCURRENCY": str(KILLS),
+        "ADSTUDIO_SECRET_KEY": "job-kills-" + "k" * 32,
+    }
+    port = free_port()
+    job_ids: list[str] = []
+    for n in range(KILLS):
+        with server_process(tmp_path, port, **env) as (base, process):
+            if n == 0:
+                token, client, campaign = _account(base)
+            else:  # the retry of the previous create, killed as it answered: the same job
+                again = _create_job(base, token, client, campaign, f"brief-{n - 1}")
+                assert again == job_ids[-1]
+            job_ids.append(_create_job(base, token, client, campaign, f"brief-{n}"))
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=TIMEOUT)
+    assert len(set(job_ids)) == KILLS
+    with server_process(tmp_path, port, **env) as (base, _):
+        assert _create_job(base, token, client, campaign, f"brief-{KILLS - 1}") == job_ids[-1]
+        jobs = _drive(base, token, job_ids)
+    assert [(job["status"], job["errorCode"]) for job in jobs] == [("COMPLETED", None)] * KILLS
+    assert all(job["finalVideo"]["status"] == "READY" for job in jobs)
+
+
+def _account(base: str) -> tuple[str, str, str]:
+    """A new user's access token, and a client and campaign of theirs."""
+    data = _gql(
+        base, REGISTER, signup({"email": "k@example.com", "password": "long password", "name": "K"})
+    )
+    token = data["signIn"]["accessToken"]
+    workspace = data["signIn"]["user"]["memberships"][0]["workspace"]["id"]
+    client = _gql(base, CLIENT, {"w": workspace}, token)["createClient"]["client"]["id"]
+    campaign = _gql(base, CAMPAIGN, {"c": client}, token)["createCampaign"]["campaign"]["id"]
+    return token, client, campaign
+
+
+def _create_job(base: str, token: str, client: str, campaign: str, key: str) -> str:
+    job_brief = brief(client, campaign, 15)
+    # square clips come out of the local provider at the final video's size: the cheapest compose
+    job_brief["creative"]["videoSpecs"]["aspectRatio"] = "1:1"
+    variables = {"i": {**job_brief, "idempotencyKey": key}}
+    return str(_gql(base, CREATE, variables, token)["createJob"]["job"]["id"])

@@ -13,14 +13,15 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from app.ids import decode_global_id
-from app.models import Generation
-from app.models.enums import GenerationStatus
+from app.models import Generation, Job
+from app.models.enums import GenerationStatus, JobStatus
 from tests.conftest import app_client, make_settings
 from tests.generation_helpers import generate, wait_final
 from tests.graphql import GraphQL, create_campaign, create_client, register
 from tests.test_jobs import brief, wait_status
 
 CREATE_JOB = "mutation($i: CreateJobInput!) { createJob(input: $i) { job { id status } } }"
+JOB = "query($id: ID!) { node(id: $id) { ... on Job { status errorCode } } }"
 
 
 def _settings(database_url: str, tmp_path: Path, **overrides: object) -> object:
@@ -82,3 +83,27 @@ async def test_a_row_whose_workflow_ended_unfinished_is_failed_with_a_code(
         done = await wait_final(account.gql, started["id"])
         assert (done["status"], done["errorCode"]) == ("FAILED", "INTERNAL_ERROR")
         assert (await runtime.work.recover()).failed_generations == 0
+
+
+async def test_a_job_whose_workflow_ended_unfinished_is_failed_with_a_code(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with app_client(_settings(database_url, tmp_path)) as http:  # type: ignore[arg-type]
+        account = await register(http)
+        client = await create_client(account.gql, account.workspace_id)
+        campaign = await create_campaign(account.gql, client)
+        job = (await account.gql(CREATE_JOB, {"i": brief(client, campaign, 15)})).ok()["createJob"][
+            "job"
+        ]
+        await wait_status(account.gql, job["id"], {"STORYBOARD_READY"})
+        runtime = http._transport.app.state.runtime  # type: ignore[attr-defined]
+        async with runtime.sessionmaker() as session, session.begin():
+            await session.execute(
+                sa.update(Job)
+                .where(col(Job.id) == decode_global_id(job["id"]).id)
+                .values(status=JobStatus.STORYBOARD_PROCESSING)
+            )
+        assert (await runtime.work.recover()).failed_jobs == 1
+        failed = (await account.gql(JOB, {"id": job["id"]})).ok()["node"]
+        assert failed == {"status": "FAILED", "errorCode": "INTERNAL_ERROR"}
+        assert (await runtime.work.recover()).failed_jobs == 0

@@ -137,9 +137,10 @@ class Engine:
             await self._queue.enqueue_async(PHASES[phase], job_id.hex, *args)
 
     async def cancel_job(self, job_id: uuid.UUID, workflow_id: str) -> None:
-        """Stop the job's workflow and, at once, the predictions of its cancelled generations
-        (a workflow stopped between steps never reaches the wait step that would)."""
-        await DBOS.cancel_workflow_async(workflow_id)
+        """Stop the job's workflow with its generations' (its children) and, at once, the
+        predictions of its cancelled generations (a workflow stopped between steps never
+        reaches the wait step that would)."""
+        await DBOS.cancel_workflow_async(workflow_id, cancel_children=True)
         async with self.runtime.read_sessionmaker() as session:
             rows = (
                 await session.execute(

@@ -1,19 +1,23 @@
 """Job workflows: storyboard (plan + one image per scene), render (scene videos + music +
-composition), and a single scene's refresh. Each stage's generations run in parallel as the
-same submit/wait/collect steps as any generation, so a crash re-attaches instead of re-paying."""
+composition), and a single scene's refresh. Each stage's generations run in parallel, each as
+its own generation workflow (a child of the job's), so a crash re-attaches instead of re-paying.
+"""
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import uuid
+from collections.abc import Iterable
 
-from dbos import DBOS
+from dbos import DBOS, SetWorkflowID
+from dbos._error import DBOSAwaitedWorkflowCancelledError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.engine import job_steps
 from app.engine.deps import current
-from app.engine.generation_flow import run_prediction
+from app.engine.generation_flow import generation_workflow
 from app.engine.job_compose import compose_step
+from app.engine.port import generation_workflow_id
 from app.models import Job
 from app.models.enums import JobStatus, SceneStatus
 from app.services.jobs.service import scenes_of
@@ -24,11 +28,11 @@ async def job_storyboard_workflow(job_id: str, feedback: str) -> str:
     with current().running():
         planner = await plan_model_step(job_id, feedback)
         if planner:
-            await run_prediction(planner)
+            await run_generations([planner])
         if not await plan_step(job_id, feedback, planner):
             return "stopped"
         images = await ensure_step(job_id, "image", "")
-        await asyncio.gather(*(run_prediction(g) for g in images.values()))
+        await run_generations(images.values())
         return await storyboard_done_step(job_id, images)
 
 
@@ -37,7 +41,7 @@ async def job_render_workflow(job_id: str) -> str:
     with current().running():
         videos = await ensure_step(job_id, "video", "")
         music = await ensure_step(job_id, "music", "")
-        await asyncio.gather(*(run_prediction(g) for g in [*videos.values(), *music.values()]))
+        await run_generations([*videos.values(), *music.values()])
         if not await videos_done_step(job_id, videos, music):
             return "failed"
         return await compose_step(job_id)
@@ -47,16 +51,35 @@ async def job_render_workflow(job_id: str) -> str:
 async def job_scene_workflow(job_id: str, scene_id: str, recompose: bool) -> str:
     with current().running():
         image = await ensure_step(job_id, "image", scene_id)
-        await asyncio.gather(*(run_prediction(g) for g in image.values()))
+        await run_generations(image.values())
         if not recompose:
             return await storyboard_done_step(job_id, image)
         if not await scene_image_step(job_id, image):
             return "failed"
         video = await ensure_step(job_id, "video", scene_id)
-        await asyncio.gather(*(run_prediction(g) for g in video.values()))
+        await run_generations(video.values())
         if not await videos_done_step(job_id, video, {}):
             return "failed"
         return await compose_step(job_id)
+
+
+async def run_generations(generation_ids: Iterable[str]) -> None:
+    """Run generations side by side, each as a child workflow, until all have ended.
+
+    A workflow numbers its steps in the order they are called, and a restart replays them by
+    number: steps of several generations interleaved in one workflow would be called in
+    another order on replay and be handed each other's results. A child workflow numbers its
+    own, and the job only starts and awaits children, one after another in a fixed order.
+    The child's id is its generation's, so a job started again re-attaches to it.
+    """
+    handles = []
+    for generation_id in generation_ids:
+        with SetWorkflowID(generation_workflow_id(uuid.UUID(generation_id))):
+            handles.append(await DBOS.start_workflow_async(generation_workflow, generation_id))
+    for handle in handles:
+        # A cancelled generation's workflow may be cancelled too: the job's next step sees it.
+        with contextlib.suppress(DBOSAwaitedWorkflowCancelledError):
+            await handle.get_result()
 
 
 @DBOS.step(name="job_plan_model")

@@ -2,8 +2,9 @@
 
 A crash between a commit and the enqueue that follows it (``createJob``, a generation) leaves
 a row whose workflow never started; a workflow that ended without finishing its row (an
-error DBOS recorded before the give-up step existed, an engine bug) leaves a row that would
-wait forever. The sweep starts the first kind and fails the second, so nothing stays stuck.
+error DBOS recorded before the give-up step existed, a job step whose retries ran out, an
+engine bug) leaves a row that would wait forever. The sweep starts the first kind and fails
+the second, so nothing stays stuck.
 Every start is idempotent (the workflow id is fixed), so servers may sweep at the same time.
 """
 
@@ -20,7 +21,7 @@ import structlog
 from dbos import DBOS
 from sqlmodel import col
 
-from app.engine import records
+from app.engine import job_steps, records
 from app.engine.deps import current
 from app.engine.port import generation_workflow_id, job_phase
 from app.engine.upstream import stop_upstream
@@ -45,6 +46,7 @@ class Swept:
     started_generations: int = 0
     failed_generations: int = 0
     started_jobs: int = 0
+    failed_jobs: int = 0
     stopped_upstream: int = 0
 
 
@@ -105,11 +107,29 @@ async def _sweep_jobs(runtime: Runtime, start: StartJob, swept: Swept) -> None:
     for job in jobs:
         workflow = job.workflow_id or ""
         phase = job_phase(workflow)
-        if phase not in RESTARTABLE_PHASES or await workflow_state(workflow) is not None:
-            continue
-        args = [job.feedback or ""] if phase == "storyboard" else []
-        await start(job.id, job.workspace_id, phase, workflow, *args)
-        swept.started_jobs += 1
+        state = await workflow_state(workflow)
+        if state in ENDED:
+            if await _fail_job(runtime, job.id, workflow):
+                swept.failed_jobs += 1
+        elif state is None and phase in RESTARTABLE_PHASES:
+            args = [job.feedback or ""] if phase == "storyboard" else []
+            await start(job.id, job.workspace_id, phase, workflow, *args)
+            swept.started_jobs += 1
+
+
+async def _fail_job(runtime: Runtime, job_id: uuid.UUID, workflow: str) -> bool:
+    """Fail a job its ended workflow left running; False if it moved on meanwhile (a newer
+    workflow of its own, approved or retried since it was read)."""
+    message = "The job's work ended without a result."
+    async with runtime.sessionmaker() as session, session.begin():
+        job = await session.get(Job, job_id, with_for_update=True)
+        if job is None or job.workflow_id != workflow or job.status not in RUNNING_JOB:
+            return False
+        job.error_code, job.error_message = "INTERNAL_ERROR", message
+        await job_steps.move(
+            session, job, JobStatus.FAILED, "failed", message, "job.failed", {"error": message}
+        )
+    return True
 
 
 async def _sweep_upstream(runtime: Runtime, swept: Swept) -> None:

@@ -1,7 +1,8 @@
 """An offline provider that makes real media, deterministically, after a configurable delay.
 
 A prediction's request is written beside its output in the spool folder, so a prediction
-outlives a restart exactly like a hosted one: the engine re-attaches by id.
+outlives a restart exactly like a hosted one: the engine re-attaches by id. Its output is
+rendered once, however many polls ask (and time out) meanwhile, and kept.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from app.storage.base import Storage
 
 STORAGE_SCHEME = "storage://"
 LOCAL_SCHEME = "local://"
+SUFFIXES = {"image": "png", "video": "mp4"}  # anything else is audio
 
 
 class LocalProvider:
@@ -35,6 +37,7 @@ class LocalProvider:
         self._latency = latency
         self._failure_rate = failure_rate
         self._started: dict[str, float] = {}
+        self._renders: dict[str, asyncio.Task[str]] = {}
 
     async def submit(self, request: PredictionRequest) -> PredictionState:
         body = json.dumps(
@@ -63,7 +66,8 @@ class LocalProvider:
             return PredictionState(
                 prediction_id, "failed", error="The local model failed (simulated)."
             )
-        name = await self._render(prediction_id, request)
+        # A poll that gives up waiting leaves the render running, for the next poll to await.
+        name = await asyncio.shield(self._rendering(prediction_id, request))
         return PredictionState(
             prediction_id, "succeeded", [LOCAL_SCHEME + name], predict_seconds=self._latency
         )
@@ -82,6 +86,21 @@ class LocalProvider:
         for start in range(0, len(data), 256 * 1024):
             yield data[start : start + 256 * 1024]
 
+    async def aclose(self) -> None:
+        renders = list(self._renders.values())
+        for render in renders:
+            render.cancel()
+        await asyncio.gather(*renders, return_exceptions=True)
+
+    def _rendering(self, prediction_id: str, request: dict[str, Any]) -> asyncio.Task[str]:
+        """The one render of this prediction's output (started by the first poll to ask)."""
+        render = self._renders.get(prediction_id)
+        if render is None:
+            render = asyncio.ensure_future(self._render(prediction_id, request))
+            self._renders[prediction_id] = render
+            render.add_done_callback(lambda _: self._renders.pop(prediction_id, None))
+        return render
+
     def _path(self, prediction_id: str, suffix: str) -> Path:
         return self._dir / f"{prediction_id}.{suffix}"
 
@@ -97,6 +116,9 @@ class LocalProvider:
 
     async def _render(self, prediction_id: str, request: dict[str, Any]) -> str:
         kind, inputs, seed = request["kind"], request["input"], request["seed"]
+        path = self._path(prediction_id, SUFFIXES.get(kind, "wav"))
+        if path.exists():  # rendered already, before a restart or for an earlier poll
+            return path.name
         reference = await self._reference(inputs.get("reference_image"))
         if kind == "image":
             data = await asyncio.to_thread(
@@ -106,7 +128,6 @@ class LocalProvider:
                 seed,
                 reference,
             )
-            suffix = "png"
         elif kind == "video":
             data = await asyncio.to_thread(
                 local_media.video,
@@ -116,14 +137,13 @@ class LocalProvider:
                 seed,
                 reference,
             )
-            suffix = "mp4"
         else:
             data = await asyncio.to_thread(
                 local_media.music, float(inputs.get("duration", 8)), seed
             )
-            suffix = "wav"
-        path = self._path(prediction_id, suffix)
-        await asyncio.to_thread(path.write_bytes, data)
+        partial = path.with_suffix(".partial")  # a kill mid-write leaves no torn output
+        await asyncio.to_thread(partial.write_bytes, data)
+        partial.replace(path)
         return path.name
 
     async def _reference(self, reference: str | None) -> bytes | None:
