@@ -58,7 +58,9 @@ async def base(app: Starlette) -> AsyncIterator[str]:
 
 
 async def _open(url: str, token: str) -> ClientConnection:
-    ws = await connect(url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+    # Reading never pauses (max_queue=None): a client that closes while unread events pile
+    # up still reads on to the server's close frame, as browsers do.
+    ws = await connect(url, subprotocols=["graphql-transport-ws"], max_queue=None)  # type: ignore[list-item]
     init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
     await ws.send(json.dumps(init))
     assert json.loads(await ws.recv())["type"] == "connection_ack"
