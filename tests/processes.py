@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -68,6 +68,64 @@ def server_process(
     tmp_path: Path, port: int, **env: str
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """``adstudio serve`` on ``port``; stopped (if still alive) when the block ends."""
+    with _serving(tmp_path, port, env) as (base, process):
+        _wait_until_ready(base, process)
+        yield base, process
+
+
+@contextmanager
+def cluster_processes(
+    tmp_path: Path, *, servers: list[dict[str, str]], workers: list[dict[str, str]]
+) -> Iterator[list[str]]:
+    """``adstudio serve`` per server environment and ``adstudio worker`` per worker one, all
+    starting at once. Yields the servers' base URLs once every process is ready; stops them
+    all when the block ends (each worker must exit cleanly)."""
+    with ExitStack() as stack:
+        serving = [stack.enter_context(_serving(tmp_path, free_port(), env)) for env in servers]
+        working = [stack.enter_context(_working(tmp_path, n, env)) for n, env in enumerate(workers)]
+        for base, process in serving:
+            _wait_until_ready(base, process)
+        for log, process in working:
+            _wait_for_line(log, process, "running")
+        yield [base for base, _ in serving]
+
+
+@contextmanager
+def _working(
+    tmp_path: Path, number: int, env: dict[str, str]
+) -> Iterator[tuple[Path, subprocess.Popen[str]]]:
+    path = tmp_path / f"worker-{number}.log"
+    with path.open("a") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "worker"],
+            env=command_env(tmp_path, **env),
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            yield path, process
+        finally:
+            process.terminate()
+            assert process.wait(timeout=TIMEOUT) == 0
+
+
+def _wait_for_line(path: Path, process: subprocess.Popen[str], text: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"worker exited early with code {process.returncode}")
+        if text in path.read_text():
+            return
+        time.sleep(0.1)
+    pytest.fail("worker did not start in time")
+
+
+@contextmanager
+def _serving(
+    tmp_path: Path, port: int, env: dict[str, str]
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     log = (tmp_path / f"server-{port}.log").open("a")
     process = subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--port", str(port)],
@@ -77,10 +135,8 @@ def server_process(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_ready(base, process)
-        yield base, process
+        yield f"http://127.0.0.1:{port}", process
     finally:
         if process.poll() is None:
             process.terminate()

@@ -7,11 +7,15 @@ the real engine has never heard of them. The second app, on the real engine, fin
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import col
 
+from app.engine import recovery
 from app.ids import decode_global_id
 from app.models import Generation, Job
 from app.models.enums import GenerationStatus, JobStatus
@@ -107,3 +111,35 @@ async def test_a_job_whose_workflow_ended_unfinished_is_failed_with_a_code(
         failed = (await account.gql(JOB, {"id": job["id"]})).ok()["node"]
         assert failed == {"status": "FAILED", "errorCode": "INTERNAL_ERROR"}
         assert (await runtime.work.recover()).failed_jobs == 0
+
+
+async def test_a_row_its_workflow_finishes_during_the_sweep_is_neither_failed_nor_counted(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with app_client(_settings(database_url, tmp_path)) as http:  # type: ignore[arg-type]
+        account = await register(http)
+        started = await generate(
+            account.gql, "image", {"workspaceId": account.workspace_id, "prompt": "x"}
+        )
+        assert (await wait_final(account.gql, started["id"]))["status"] == "SUCCEEDED"
+        runtime = http._transport.app.state.runtime  # type: ignore[attr-defined]
+        generation_id = decode_global_id(started["id"]).id
+        await _set_status(runtime, generation_id, GenerationStatus.PROCESSING)
+        looked_up = recovery.workflow_state
+
+        async def finished_meanwhile(workflow: str) -> str | None:
+            # The sweep read the row while it ran; its workflow commits the result, then ends.
+            await _set_status(runtime, generation_id, GenerationStatus.SUCCEEDED)
+            return await looked_up(workflow)
+
+        monkeypatch.setattr(recovery, "workflow_state", finished_meanwhile)
+        swept = await runtime.work.recover()
+        assert swept.failed_generations == 0
+        assert (await wait_final(account.gql, started["id"]))["status"] == "SUCCEEDED"
+
+
+async def _set_status(runtime: Any, generation_id: uuid.UUID, status: GenerationStatus) -> None:
+    async with runtime.sessionmaker() as session, session.begin():
+        await session.execute(
+            sa.update(Generation).where(col(Generation.id) == generation_id).values(status=status)
+        )

@@ -54,8 +54,9 @@ async def _event(
     )
 
 
-async def fail(generation_id: uuid.UUID, code: str, message: str) -> None:
-    await update(
+async def fail(generation_id: uuid.UUID, code: str, message: str) -> bool:
+    """Fail the generation; False when it had already reached a final state."""
+    failed = await update(
         generation_id,
         "generation.failed",
         {"errorCode": code},
@@ -64,6 +65,7 @@ async def fail(generation_id: uuid.UUID, code: str, message: str) -> None:
         error_message=message[:2000],
         completed_at=utcnow(),
     )
+    return failed is not None
 
 
 async def attach_prediction(generation_id: uuid.UUID, prediction_id: str) -> None:

@@ -84,10 +84,9 @@ async def _sweep_generations(runtime: Runtime, start: StartGeneration, swept: Sw
         if state is None:
             await start(generation_id, workspace_id)
             swept.started_generations += 1
-        elif state in ENDED:
-            await records.fail(
-                generation_id, "INTERNAL_ERROR", "The generation's work ended without a result."
-            )
+        elif state in ENDED and await records.fail(
+            generation_id, "INTERNAL_ERROR", "The generation's work ended without a result."
+        ):  # not when its workflow finished it after the rows were read: nothing was stuck
             swept.failed_generations += 1
 
 

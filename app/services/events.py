@@ -39,29 +39,45 @@ async def record(
     # sequences then follow commit order, and two writers never take the same number. NO KEY
     # UPDATE: rows inserted in the same transactions reference the workspace (their foreign
     # key checks take KEY SHARE), and a plain FOR UPDATE after them deadlocks two writers.
+    # All of a workspace's writers queue for that lock, so it is held for as few round trips
+    # as can be: the transaction's own changes are written before it is taken, and then one
+    # statement numbers and inserts the event (its snapshot, taken once the lock is held,
+    # sees every event committed before).
+    await session.flush()
     await session.execute(
         sa.select(col(Workspace.id))
         .where(col(Workspace.id) == workspace_id)
         .with_for_update(key_share=True)
     )
-    last = await session.scalar(
-        sa.select(sa.func.max(col(JobEvent.seq))).where(col(JobEvent.stream_id) == stream_id)
-    )
-    last_in_workspace = await session.scalar(
-        sa.select(sa.func.max(col(JobEvent.workspace_seq))).where(
-            col(JobEvent.workspace_id) == workspace_id
-        )
-    )
     event = JobEvent(
         workspace_id=workspace_id,
         stream_id=stream_id,
-        seq=(last or 0) + 1,
-        workspace_seq=(last_in_workspace or 0) + 1,
+        seq=0,  # numbered by the insert below
+        workspace_seq=0,
         type=type,
         payload=payload or {},
     )
-    session.add(event)
-    await session.flush()
+    numbered = (
+        sa.insert(JobEvent)
+        .values(
+            id=event.id,
+            workspace_id=workspace_id,
+            stream_id=stream_id,
+            seq=_next(col(JobEvent.seq), col(JobEvent.stream_id) == stream_id),
+            workspace_seq=_next(
+                col(JobEvent.workspace_seq), col(JobEvent.workspace_id) == workspace_id
+            ),
+            type=type,
+            payload=event.payload,
+            created_at=event.created_at,
+        )
+        .returning(col(JobEvent.seq), col(JobEvent.workspace_seq))
+    )
+    event.seq, event.workspace_seq = (await session.execute(numbered)).one()
     note_stream(session, stream_id)  # announced once this transaction commits
     note_stream(session, workspace_stream(workspace_id))
     return event
+
+
+def _next(number: Any, where: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
+    return sa.select(sa.func.coalesce(sa.func.max(number), 0) + 1).where(where).scalar_subquery()
