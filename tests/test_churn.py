@@ -16,14 +16,13 @@ import resource
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from sqlmodel import col
 from starlette.applications import Starlette
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 
 from app.ids import decode_global_id, encode_global_id
 from app.models import JobEvent
@@ -33,7 +32,7 @@ from app.single_flight import in_flight_count
 from tests.conftest import make_settings
 from tests.graphql import Account, add_member, create_client, register
 from tests.test_subscriptions import EVENTS, _job, _write_events
-from tests.ws import served_in_process
+from tests.ws import served_in_process, tcp_session, tcp_subscribe
 
 CYCLES = int(__import__("os").environ.get("CHURN_CYCLES", "5000"))
 CLIENTS = 25
@@ -60,16 +59,16 @@ async def base(app: Starlette) -> AsyncIterator[str]:
 async def _open(url: str, token: str) -> ClientConnection:
     # Reading never pauses (max_queue=None): a client that closes while unread events pile
     # up still reads on to the server's close frame, as browsers do.
-    ws = await connect(url, subprotocols=["graphql-transport-ws"], max_queue=None)  # type: ignore[list-item]
-    init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
-    await ws.send(json.dumps(init))
-    assert json.loads(await ws.recv())["type"] == "connection_ack"
-    return ws
+    return await tcp_session(url, token, max_queue=None)
 
 
-async def _subscribe(ws: ClientConnection, sid: str, query: str, variables: Any) -> None:
-    payload = {"query": query, "variables": variables}
-    await ws.send(json.dumps({"id": sid, "type": "subscribe", "payload": payload}))
+async def _job_with_events(app: Starlette, owner: Account, events: int) -> uuid.UUID:
+    runtime = app.state.runtime
+    workspace_id = decode_global_id(owner.workspace_id).id
+    client = decode_global_id(await create_client(owner.gql, owner.workspace_id)).id
+    job_id = await _job(runtime, workspace_id, client)
+    await _write_events(runtime, workspace_id, job_id, events, finish=False)
+    return job_id
 
 
 async def _cycle(url: str, token: str, job: str, n: int) -> bool:
@@ -77,7 +76,7 @@ async def _cycle(url: str, token: str, job: str, n: int) -> bool:
     ws = await _open(url, token)
     try:
         query, variables = (UPDATED, {"j": job}) if n % 2 else (EVENTS, {"j": job, "after": 0})
-        await _subscribe(ws, "1", query, variables)
+        await tcp_subscribe(ws, "1", query, variables)
         if n % 3 == 0:
             return True  # leaves at once, in the middle of the shared reads of the others
         try:
@@ -108,9 +107,7 @@ async def test_thousands_of_churning_subscribers_never_hang_and_leave_nothing(
 ) -> None:
     runtime = app.state.runtime
     workspace_id = decode_global_id(owner.workspace_id).id
-    client = decode_global_id(await create_client(owner.gql, owner.workspace_id)).id
-    job_id = await _job(runtime, workspace_id, client)
-    await _write_events(runtime, workspace_id, job_id, 3, finish=False)
+    job_id = await _job_with_events(app, owner, 3)
     job, token = encode_global_id("Job", job_id), owner.gql.token or ""
 
     async def run(cycles: int) -> int:
@@ -156,7 +153,7 @@ async def _removed_member_sees_no_more(
     with FORBIDDEN. (Events written before the removal may still be on their way.)"""
     ws = await _open(url, member.gql.token or "")
     try:
-        await _subscribe(ws, "m", EVENTS, {"j": encode_global_id("Job", job_id), "after": 0})
+        await tcp_subscribe(ws, "m", EVENTS, {"j": encode_global_id("Job", job_id), "after": 0})
         first = json.loads(await asyncio.wait_for(ws.recv(), 20))
         assert first["type"] == "next", first
         (await owner.gql(REMOVE, {"m": membership})).ok()
@@ -179,13 +176,11 @@ async def test_members_removed_mid_stream_all_stop_while_others_stream(
     """Fifty removals at once while events keep coming: none sees an event written after."""
     runtime = app.state.runtime
     workspace_id = decode_global_id(owner.workspace_id).id
-    client = decode_global_id(await create_client(owner.gql, owner.workspace_id)).id
-    job_id = await _job(runtime, workspace_id, client)
+    job_id = await _job_with_events(app, owner, 1)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         members = [await register(http, f"M{i}") for i in range(50)]
         memberships = [await add_member(owner, m, "VIEWER") for m in members]
-    await _write_events(runtime, workspace_id, job_id, 1, finish=False)
     stop = asyncio.Event()
 
     async def keep_writing() -> None:  # the next events race every removal

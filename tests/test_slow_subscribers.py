@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from starlette.applications import Starlette
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 
 from app.errors import SubscriberTooSlowError
 from app.ids import decode_global_id
@@ -28,7 +28,7 @@ from app.services.following import follow_workspace
 from app.settings import Settings
 from tests.conftest import make_settings
 from tests.graphql import Account
-from tests.ws import served_in_process
+from tests.ws import served_in_process, tcp_session, tcp_subscribe
 
 CAPACITY = 10
 GRACE = 0.3
@@ -123,23 +123,17 @@ async def _open(port: int, token: str, *, slow: bool) -> ClientConnection:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.setblocking(False)
         await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
-    ws = await connect(
+    return await tcp_session(
         f"ws://127.0.0.1:{port}/graphql",
-        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        token,
         sock=sock,
         max_queue=1 if slow else 16,
         compression=None,  # the padding would shrink to nothing
     )
-    init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
-    await ws.send(json.dumps(init))
-    assert json.loads(await ws.recv())["type"] == "connection_ack"
-    return ws
 
 
 async def _subscribe(ws: ClientConnection, sid: str, workspace: str, after: int) -> None:
-    variables = {"w": workspace, "a": after}
-    payload = {"query": ACTIVITY, "variables": variables}
-    await ws.send(json.dumps({"id": sid, "type": "subscribe", "payload": payload}))
+    await tcp_subscribe(ws, sid, ACTIVITY, {"w": workspace, "a": after})
 
 
 async def _message(ws: ClientConnection) -> dict[str, Any]:

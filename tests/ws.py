@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import socket
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -14,6 +15,7 @@ import uvicorn
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
+from websockets.asyncio.client import ClientConnection, connect
 
 _ids = itertools.count(1)
 
@@ -79,3 +81,18 @@ async def served_in_process(app: Starlette, send_buffer: int | None = None) -> A
         server.should_exit = True
         await task
         listener.close()
+
+
+async def tcp_session(url: str, token: str, **options: Any) -> ClientConnection:
+    """A graphql-transport-ws session over real TCP (the ``websockets`` client), acknowledged;
+    ``options`` go to ``connect``."""
+    ws = await connect(url, subprotocols=["graphql-transport-ws"], **options)  # type: ignore[list-item]
+    init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+    await ws.send(json.dumps(init))
+    assert json.loads(await ws.recv())["type"] == "connection_ack"
+    return ws
+
+
+async def tcp_subscribe(ws: ClientConnection, sid: str, query: str, variables: Any) -> None:
+    payload = {"query": query, "variables": variables}
+    await ws.send(json.dumps({"id": sid, "type": "subscribe", "payload": payload}))
