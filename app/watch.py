@@ -8,10 +8,12 @@ from typing import Any, TextIO
 
 import websockets
 
+from app.models.enums import JOB_FINAL
+
 QUERY = """subscription($j: ID!) { jobUpdated(jobId: $j) {
   status errorMessage progress { stage percent message currentStep totalSteps }
 } }"""
-FINAL = {"COMPLETED", "FAILED", "CANCELLED"}
+FINAL = {status.name for status in JOB_FINAL}
 WIDTH = 30
 
 

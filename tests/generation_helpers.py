@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import Any
 
+from app.models.enums import GENERATION_FINAL
 from tests.graphql import GraphQL
 
 GENERATION = """
@@ -19,7 +20,7 @@ query($id: ID!) { generation(id: $id) {
     ... on AudioAsset { duration } }
 } }
 """
-FINAL = {"SUCCEEDED", "FAILED", "CANCELED"}
+FINAL = {status.name for status in GENERATION_FINAL}
 
 
 async def generate(gql: GraphQL, kind: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,14 @@ from app.media.probe import Probe
 from app.media.rules import Declared
 from app.models import CostEntry, Generation
 from app.models.base import utcnow
-from app.models.enums import AssetKind, AssetSource, CostKind, GenerationKind, GenerationStatus
+from app.models.enums import (
+    GENERATION_FINAL,
+    AssetKind,
+    AssetSource,
+    CostKind,
+    GenerationKind,
+    GenerationStatus,
+)
 from app.services.assets import NewAsset, store_asset
 from app.services.events import generation_stream, record
 from app.services.ingest import receive_and_probe
@@ -63,7 +70,7 @@ async def collect(generation_id: uuid.UUID, outcome: dict[str, Any]) -> str:
 async def _succeed(generation_id: uuid.UUID, outcome: dict[str, Any]) -> str:
     deps = current()
     generation = await records.load(generation_id)
-    if generation.status in records.FINAL:
+    if generation.status in GENERATION_FINAL:
         return generation.status.value
     if generation.kind is GenerationKind.TEXT:
         return await _succeed_text(generation_id, outcome)
@@ -98,7 +105,7 @@ async def _store(
     runtime = current().runtime
     async with runtime.sessionmaker() as session, session.begin():
         row = await session.get(Generation, generation_id, with_for_update=True)
-        if row is None or row.status in records.FINAL:
+        if row is None or row.status in GENERATION_FINAL:
             return "final"
         asset = await store_asset(session, runtime.storage, row.created_by_id, new, received, probe)
         await _book(session, row, outcome)
@@ -123,7 +130,7 @@ async def _succeed_text(generation_id: uuid.UUID, outcome: dict[str, Any]) -> st
     """Text output (tokens) is kept on the generation itself; there is no asset."""
     async with current().runtime.sessionmaker() as session, session.begin():
         row = await session.get(Generation, generation_id, with_for_update=True)
-        if row is None or row.status in records.FINAL:
+        if row is None or row.status in GENERATION_FINAL:
             return "final"
         await _book(session, row, outcome)
         row.output = {**(row.output or {}), "text": "".join(outcome["outputs"])[:20000]}

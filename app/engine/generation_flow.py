@@ -33,7 +33,7 @@ from app.generation.provider import (
 )
 from app.models import Asset, Generation
 from app.models.base import utcnow
-from app.models.enums import GenerationKind, GenerationStatus
+from app.models.enums import GENERATION_FINAL, GenerationKind, GenerationStatus
 from app.storage.links import Variant
 
 log = structlog.get_logger("app.engine")
@@ -75,7 +75,7 @@ async def run_prediction(generation_id: str) -> str:
 async def chain_image_step(generation_id: str) -> str:
     """A video without a start image gets an image generation first (created once)."""
     generation = await records.load(uuid.UUID(generation_id))
-    if not generation.input.get("chain_image") or generation.status in records.FINAL:
+    if not generation.input.get("chain_image") or generation.status in GENERATION_FINAL:
         return ""
     if generation.input.get("child_generation_id"):
         return str(generation.input["child_generation_id"])
@@ -139,7 +139,7 @@ async def submit_step(generation_id: str) -> str:
     generation = await records.load(uuid.UUID(generation_id))
     if generation.provider_prediction_id:
         return generation.provider_prediction_id  # re-attach: it was created before a crash
-    if generation.status in records.FINAL:
+    if generation.status in GENERATION_FINAL:
         return ""
     provider = current().provider
     # An earlier attempt may have created a prediction whose answer was lost (a crash

@@ -19,6 +19,7 @@ from app.engine.collect import book_spent
 from app.engine.upstream import LAST_LOOK_SECONDS, outcome_of, poll_once, stop_upstream
 from app.errors import ProviderError
 from app.generation.provider import ProviderRejected, ProviderUnavailable
+from app.models.enums import GENERATION_FINAL
 
 log = structlog.get_logger("app.engine")
 PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
@@ -40,7 +41,7 @@ def failure_of(error: BaseException) -> tuple[str, str]:
 @DBOS.step(name="give_up", retries_allowed=True, max_attempts=3, interval_seconds=1.0)
 async def give_up_step(generation_id: str, code: str, message: str) -> str:
     generation = await records.load(uuid.UUID(generation_id))
-    if generation.status in records.FINAL:
+    if generation.status in GENERATION_FINAL:
         return generation.status.value
     outcome: dict[str, Any] | None = None
     if generation.provider_prediction_id:

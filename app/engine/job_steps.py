@@ -14,11 +14,17 @@ from app.engine.deps import current
 from app.generation.catalog import GenericParams
 from app.generation.pricing import estimate
 from app.models import Client, Generation, Job, Scene
-from app.models.enums import GenerationKind, GenerationStatus, JobStatus, SceneStatus
+from app.models.enums import (
+    GENERATION_STOPPED,
+    JOB_FINAL,
+    GenerationKind,
+    GenerationStatus,
+    JobStatus,
+    SceneStatus,
+)
 from app.services.jobs import storyboard_llm
 from app.services.jobs.brief import Brief
 from app.services.jobs.records import job_event, progress
-from app.services.jobs.service import FINAL as JOB_FINAL
 from app.services.jobs.storyboard import plan
 
 KINDS = {
@@ -26,8 +32,6 @@ KINDS = {
     "video": GenerationKind.VIDEO,
     "music": GenerationKind.AUDIO,
 }
-DONE = frozenset({GenerationStatus.SUCCEEDED})
-OVER = frozenset({GenerationStatus.FAILED, GenerationStatus.CANCELED})
 
 
 def brief_of(job: Job) -> Brief:
@@ -138,7 +142,7 @@ async def ensure_generation(
         ).scalars()
     )
     for row in rows:
-        if row.status not in OVER:
+        if row.status not in GENERATION_STOPPED:
             return row.id
     spec = current().catalog.get(job.model_preferences[kind])
     params, reference = _params(job, scene, kind)
@@ -191,7 +195,7 @@ async def attach(
         generation = await session.get(Generation, uuid.UUID(generation_hex))
         if scene is None or generation is None:
             continue
-        if generation.status in DONE and generation.output_asset_id:
+        if generation.status is GenerationStatus.SUCCEEDED and generation.output_asset_id:
             if kind == "image":
                 scene.image_asset_id, scene.status = (
                     generation.output_asset_id,

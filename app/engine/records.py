@@ -10,10 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.engine.deps import current
 from app.models import Generation
 from app.models.base import utcnow
-from app.models.enums import GenerationStatus
+from app.models.enums import GENERATION_FINAL, GenerationStatus
 from app.services.events import generation_stream, record
-
-FINAL = frozenset({GenerationStatus.SUCCEEDED, GenerationStatus.FAILED, GenerationStatus.CANCELED})
 
 
 async def load(generation_id: uuid.UUID) -> Generation:
@@ -33,7 +31,7 @@ async def update(
     """Set fields (unless the generation is already final) and record ``event``; None if final."""
     async with current().runtime.sessionmaker() as session, session.begin():
         generation = await session.get(Generation, generation_id, with_for_update=True)
-        if generation is None or generation.status in FINAL:
+        if generation is None or generation.status in GENERATION_FINAL:
             return None
         for name, value in values.items():
             setattr(generation, name, value)

@@ -27,13 +27,17 @@ from app.engine.port import generation_workflow_id, job_phase
 from app.engine.upstream import stop_upstream
 from app.errors import ProviderError
 from app.models import Generation, Job
-from app.models.enums import GenerationStatus, JobStatus
+from app.models.enums import (
+    GENERATION_FINAL,
+    GENERATION_STOPPED,
+    JOB_WORKING,
+    GenerationStatus,
+    JobStatus,
+)
 from app.runtime import Runtime
 
 log = structlog.get_logger("app.engine")
 ENDED = frozenset({"SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"})
-RUNNING_JOB = (JobStatus.PENDING, JobStatus.STORYBOARD_PROCESSING, JobStatus.VIDEO_PROCESSING)
-STOPPED = (GenerationStatus.CANCELED, GenerationStatus.FAILED)
 UPSTREAM_BATCH = 100
 RESTARTABLE_PHASES = frozenset({"storyboard", "render"})  # their arguments are on the job
 
@@ -68,7 +72,7 @@ async def sweep(runtime: Runtime, start_generation: StartGeneration, start_job: 
 
 
 async def _sweep_generations(runtime: Runtime, start: StartGeneration, swept: Swept) -> None:
-    unfinished = [s for s in GenerationStatus if s not in records.FINAL]
+    unfinished = [s for s in GenerationStatus if s not in GENERATION_FINAL]
     async with runtime.read_sessionmaker() as session:
         rows = (
             await session.execute(
@@ -96,7 +100,7 @@ async def _sweep_jobs(runtime: Runtime, start: StartJob, swept: Swept) -> None:
             (
                 await session.execute(
                     sa.select(Job).where(
-                        col(Job.status).in_(RUNNING_JOB), col(Job.workflow_id).is_not(None)
+                        col(Job.status).in_(JOB_WORKING), col(Job.workflow_id).is_not(None)
                     )
                 )
             )
@@ -122,7 +126,7 @@ async def _fail_job(runtime: Runtime, job_id: uuid.UUID, workflow: str) -> bool:
     message = "The job's work ended without a result."
     async with runtime.sessionmaker() as session, session.begin():
         job = await session.get(Job, job_id, with_for_update=True)
-        if job is None or job.workflow_id != workflow or job.status not in RUNNING_JOB:
+        if job is None or job.workflow_id != workflow or job.status not in JOB_WORKING:
             return False
         job.error_code, job.error_message = "INTERNAL_ERROR", message
         await job_steps.move(
@@ -179,7 +183,7 @@ async def _stopped_and_open(
         statement = (
             sa.select(col(Generation.id), column)
             .where(
-                col(Generation.status).in_(STOPPED),
+                col(Generation.status).in_(GENERATION_STOPPED),
                 col(Generation.upstream_closed_at).is_(None),
                 *conditions,
             )

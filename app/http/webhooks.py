@@ -17,12 +17,12 @@ from sqlmodel import col
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from app.generation.provider import TERMINAL
 from app.models import Generation, WebhookDelivery
 from app.runtime import Runtime
 
 log = structlog.get_logger("app.webhooks")
 TOLERANCE_SECONDS = 300
-TERMINAL = frozenset({"succeeded", "failed", "canceled"})
 
 
 async def replicate_webhook(request: Request) -> JSONResponse:

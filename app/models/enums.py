@@ -77,6 +77,17 @@ class JobStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# The lifecycle's end states, defined once: nothing moves a row out of a final state.
+GENERATION_FINAL = frozenset(
+    {GenerationStatus.SUCCEEDED, GenerationStatus.FAILED, GenerationStatus.CANCELED}
+)
+GENERATION_STOPPED = GENERATION_FINAL - {GenerationStatus.SUCCEEDED}  # ended without a result
+JOB_FINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+JOB_WORKING = frozenset(  # a workflow of the job is (or should be) running
+    {JobStatus.PENDING, JobStatus.STORYBOARD_PROCESSING, JobStatus.VIDEO_PROCESSING}
+)
+
+
 class AspectRatio(StrEnum):
     LANDSCAPE = "16:9"
     PORTRAIT = "9:16"

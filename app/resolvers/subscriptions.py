@@ -10,7 +10,7 @@ import strawberry
 from app.errors import NotFoundError
 from app.ids import expect_global_id
 from app.models import Generation, Job
-from app.models.enums import JobStatus
+from app.models.enums import GENERATION_FINAL, JOB_FINAL
 from app.schema.context import Info
 from app.schema.types.event import EventType
 from app.schema.types.generation import GenerationType
@@ -18,10 +18,7 @@ from app.schema.types.job import JobType
 from app.services.buffering import Guard
 from app.services.events import generation_stream, job_stream
 from app.services.following import follow, follow_workspace, membership_ended
-from app.services.generations import FINAL_STATUSES
 from app.single_flight import shared
-
-JOB_FINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
 
 
 def _guard(info: Info, workspace_id: uuid.UUID) -> Guard:
@@ -115,11 +112,11 @@ class JobSubscription:
         pk = expect_global_id(id, "Generation")
         generation = await _generation(info, pk)
         yield GenerationType.from_model(generation)
-        if generation.status in FINAL_STATUSES:
+        if generation.status in GENERATION_FINAL:
             return
 
         async def finished() -> bool:
-            return (await _generation(info, pk)).status in FINAL_STATUSES
+            return (await _generation(info, pk)).status in GENERATION_FINAL
 
         async for _ in follow(
             info.context.runtime,

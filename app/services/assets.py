@@ -20,10 +20,9 @@ from app.media.intake import Received
 from app.media.probe import Probe
 from app.media.rules import SizeCaps, sanitize_filename
 from app.models import Asset, Job, Scene
-from app.models.enums import AssetKind, AssetSource, AssetStatus, Role
+from app.models.enums import JOB_FINAL, AssetKind, AssetSource, AssetStatus, Role
 from app.services.access import get_visible
 from app.services.blobs import keep_blob
-from app.services.clients import FINAL_JOB_STATUSES
 from app.services.placement import Placement, place
 from app.services.validation import FieldErrors, require_changes
 from app.storage.base import Storage, content_key
@@ -253,7 +252,7 @@ async def delete_asset(session: AsyncSession, actor: Actor, *, asset_id: uuid.UU
 
 
 async def _used_by_running_job(session: AsyncSession, asset_id: uuid.UUID) -> bool:
-    running = col(Job.status).not_in(FINAL_JOB_STATUSES)
+    running = col(Job.status).not_in(JOB_FINAL)
     in_scene = (
         sa.select(col(Scene.id))
         .join(Job, col(Job.id) == col(Scene.job_id))

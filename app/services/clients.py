@@ -13,11 +13,10 @@ from sqlmodel import col
 from app.auth.actor import Actor
 from app.errors import ConflictError
 from app.models import Client, Job
-from app.models.enums import JobStatus, Role
+from app.models.enums import JOB_FINAL, Role
 from app.services.access import get_visible
 from app.services.validation import FieldErrors, require_changes
 
-FINAL_JOB_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
 BRAND_LISTS = ("colors", "fonts", "restrictions", "examples")
 
 
@@ -95,8 +94,6 @@ async def delete_client(session: AsyncSession, actor: Actor, *, client_id: uuid.
 
 
 async def ensure_no_running_jobs(session: AsyncSession, condition: Any, *, what: str) -> None:
-    statement = (
-        sa.select(col(Job.id)).where(condition, col(Job.status).not_in(FINAL_JOB_STATUSES)).limit(1)
-    )
+    statement = sa.select(col(Job.id)).where(condition, col(Job.status).not_in(JOB_FINAL)).limit(1)
     if (await session.execute(statement)).first() is not None:
         raise ConflictError(f"This {what} has a job in progress; cancel it first.")

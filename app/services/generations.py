@@ -17,6 +17,7 @@ from app.generation.catalog import Catalog, GenericParams, ModelSpec
 from app.generation.pricing import estimate
 from app.models import Asset, CostEntry, Generation
 from app.models.enums import (
+    GENERATION_FINAL,
     AssetKind,
     AssetStatus,
     CostKind,
@@ -27,10 +28,6 @@ from app.models.enums import (
 from app.services.access import get_visible
 from app.services.events import generation_stream, record
 from app.services.placement import Placement
-
-FINAL_STATUSES = frozenset(
-    {GenerationStatus.SUCCEEDED, GenerationStatus.FAILED, GenerationStatus.CANCELED}
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +205,7 @@ async def cancel(session: AsyncSession, actor: Actor, *, generation_id: uuid.UUI
         session, actor, Generation, generation_id, what="Generation", for_update=True
     )
     actor.require(generation.workspace_id, Role.EDITOR)
-    if generation.status in FINAL_STATUSES:
+    if generation.status in GENERATION_FINAL:
         return generation
     generation.status = GenerationStatus.CANCELED
     generation.error_code = "CANCELED"

@@ -16,6 +16,8 @@ from app.errors import BadUserInputError, BudgetExceededError, ConflictError
 from app.generation.catalog import Catalog
 from app.models import Campaign, Client, CostEntry, Generation, Job, Scene
 from app.models.enums import (
+    GENERATION_FINAL,
+    JOB_FINAL,
     BillingBasis,
     CampaignStatus,
     CostKind,
@@ -28,7 +30,6 @@ from app.services.jobs.brief import Brief
 from app.services.jobs.estimate import JobEstimate, estimate_job, job_models
 from app.services.jobs.records import job_event, progress
 
-FINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
 MAX_REFINEMENTS = 5
 
 
@@ -165,7 +166,7 @@ async def check_budget(
     reserved = await session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(col(Job.estimated_cost)), 0)).where(
             col(Job.campaign_id) == campaign.id,
-            col(Job.status).not_in(FINAL),
+            col(Job.status).not_in(JOB_FINAL),
             col(Job.id) != (excluding or uuid.UUID(int=0)),
         )
     )
@@ -202,7 +203,7 @@ async def approve(session: AsyncSession, actor: Actor, *, job_id: uuid.UUID, now
 async def cancel(session: AsyncSession, actor: Actor, *, job_id: uuid.UUID) -> Job:
     job = await get_visible(session, actor, Job, job_id, what="Job", for_update=True)
     actor.require(job.workspace_id, Role.EDITOR)
-    if job.status in FINAL:
+    if job.status in JOB_FINAL:
         return job
     job.status = JobStatus.CANCELLED
     progress(job, "cancelled", "Cancelled.")
@@ -210,9 +211,7 @@ async def cancel(session: AsyncSession, actor: Actor, *, job_id: uuid.UUID) -> J
         sa.update(Generation)
         .where(
             col(Generation.job_id) == job.id,
-            col(Generation.status).not_in(
-                [GenerationStatus.SUCCEEDED, GenerationStatus.FAILED, GenerationStatus.CANCELED]
-            ),
+            col(Generation.status).not_in(GENERATION_FINAL),
         )
         .values(
             status=GenerationStatus.CANCELED, error_code="CANCELED", error_message="Job cancelled."
