@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.after_commit import drain as finish_follow_ups
 from app.auth.security import Security
 from app.clock import Clock, SystemClock
 from app.db import create_engine, create_sessionmaker, describe_url, ping
@@ -49,6 +50,7 @@ class Runtime:
         )
 
     async def close(self) -> None:
+        await finish_follow_ups()
         await drain()
         await settle(id(self))
         await self.hub.stop()

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from app.generation.catalog import Catalog
@@ -26,6 +27,14 @@ class EngineDeps:
     deadline_seconds: float = 900.0
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     stopping: bool = False
+
+    def now(self) -> datetime:
+        """The time from the runtime's clock (the ``Clock`` port), for every timestamp."""
+        return self.runtime.clock.now()
+
+    def elapsed(self) -> float:
+        """Seconds on the clock's monotonic scale, for deadlines."""
+        return self.runtime.clock.monotonic()
 
     @contextmanager
     def running(self) -> Iterator[None]:

@@ -7,7 +7,6 @@ waiting, and returns the recorded id when re-run, so a crash never pays twice.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from typing import Any
 
@@ -32,8 +31,8 @@ from app.generation.provider import (
     ProviderUnavailable,
 )
 from app.models import Asset, Generation
-from app.models.base import utcnow
 from app.models.enums import GENERATION_FINAL, GenerationKind, GenerationStatus
+from app.services import generation_lifecycle as lifecycle
 from app.storage.links import Variant
 
 log = structlog.get_logger("app.engine")
@@ -123,7 +122,7 @@ async def adopt_reference_step(generation_id: str, child_id: str) -> bool:
         return False
     parent = await records.load(uuid.UUID(generation_id))
     inputs = {**parent.input, "reference_asset_id": child.output_asset_id.hex}
-    await records.update(parent.id, None, input=inputs)
+    await records.update(parent.id, input=inputs)
     return True
 
 
@@ -151,21 +150,18 @@ async def submit_step(generation_id: str) -> str:
     )
     if state is None:
         # The intent is committed before the call, so a later attempt knows to look first.
-        await records.update(generation.id, None, attempts=generation.attempts + 1)
+        await records.update(generation.id, attempts=generation.attempts + 1)
         try:
             state = await _create(generation.id, await _request(generation))
         except ProviderRejected as rejected:
             await records.fail(generation.id, "PROVIDER_ERROR", rejected.message)
             return ""
-    recorded = await records.update(
+    now, prediction_id = current().now(), state.id
+    recorded = await records.apply(
         generation.id,
-        "generation.submitted",
-        {"predictionId": state.id},
-        provider_prediction_id=state.id,
-        status=GenerationStatus.STARTING,
-        submitted_at=utcnow(),
+        lambda session, row: lifecycle.submitted(session, row, prediction_id, now),
     )
-    if recorded is None:  # canceled meanwhile: do not leave it running upstream
+    if not recorded:  # canceled meanwhile: do not leave it running upstream
         await records.attach_prediction(generation.id, state.id)
         await stop_upstream(generation.id, state.id)
         return ""
@@ -216,14 +212,14 @@ async def _reference_url(asset_hex: str) -> str:
         asset = await session.get(Asset, uuid.UUID(asset_hex))
     if asset is None or asset.storage_key is None:
         raise ProviderRejected("The reference asset is gone.")
-    if deps.provider.name == "local":
+    if deps.provider.reads_storage:
         return STORAGE_SCHEME + asset.storage_key
     return deps.runtime.links.media_url(asset.id, Variant.ORIGINAL, deps.runtime.clock.now())
 
 
 def _webhook_url(generation: Generation) -> str | None:
     settings = current().runtime.settings
-    if current().provider.name != "replicate":
+    if not current().provider.calls_back:
         return None
     # Always sent: besides delivering results (when a secret is set), the URL is the marker
     # by which a prediction whose create answer was lost is found again (Provider.find).
@@ -234,11 +230,11 @@ def _webhook_url(generation: Generation) -> str | None:
 async def wait_step(generation_id: str, prediction_id: str) -> dict[str, Any]:
     """Poll (with backoff) until the prediction ends, a webhook says so, or the deadline passes."""
     deps = current()
-    deadline = time.monotonic() + deps.deadline_seconds
+    deadline = deps.elapsed() + deps.deadline_seconds
     delay = deps.poll_interval
     last_status = ""
     try:
-        while time.monotonic() < deadline:
+        while deps.elapsed() < deadline:
             generation = await records.load(uuid.UUID(generation_id))
             if generation.status is GenerationStatus.CANCELED:
                 await stop_upstream(generation.id, prediction_id)
@@ -285,16 +281,10 @@ def _from_webhook(generation: Generation) -> PredictionState | None:
 
 
 async def _progress(generation: Generation, state: PredictionState) -> None:
-    status = (
-        GenerationStatus.PROCESSING if state.status == "processing" else GenerationStatus.STARTING
-    )
-    started = generation.started_at or (utcnow() if status is GenerationStatus.PROCESSING else None)
-    await records.update(
+    processing, progress, now = state.status == "processing", state.progress, current().now()
+    await records.apply(
         generation.id,
-        "generation.progress",
-        {"progress": state.progress},
-        status=status,
-        started_at=started,
+        lambda session, row: lifecycle.running(session, row, processing, progress, now),
     )
 
 

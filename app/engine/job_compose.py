@@ -5,12 +5,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from decimal import Decimal
 from pathlib import Path
 
-import sqlalchemy as sa
 from dbos import DBOS
-from sqlmodel import col
 
 from app.engine import job_steps
 from app.engine.deps import current
@@ -18,16 +15,14 @@ from app.media.compose import Clip, compose, output_size
 from app.media.intake import Received
 from app.media.probe import Probe
 from app.media.rules import Declared
-from app.models import Asset, CostEntry
-from app.models.base import utcnow
-from app.models.enums import AssetKind, AssetSource, CostKind, JobStatus
+from app.models import Asset
+from app.models.enums import AssetKind, AssetSource
+from app.services import ledger
 from app.services.assets import NewAsset, store_asset
 from app.services.ingest import receive_and_probe
-from app.services.jobs.records import job_event
+from app.services.jobs import lifecycle
 from app.services.jobs.service import scenes_of
 from app.services.placement import Placement
-
-OVERRUN = Decimal("1.2")
 
 
 @DBOS.step(name="job_compose", retries_allowed=True, max_attempts=2)
@@ -102,31 +97,8 @@ async def _complete(job_id: str, received: Received, probe: Probe) -> str:
             AssetSource.GENERATED,
         )
         asset = await store_asset(session, runtime.storage, job.created_by_id, new, received, probe)
-        spent = await session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(col(CostEntry.amount)), 0)).where(
-                col(CostEntry.job_id) == job.id, col(CostEntry.kind) == CostKind.ACTUAL
-            )
-        )
-        job.actual_cost = Decimal(str(spent or 0))
-        job.final_video_asset_id, job.completed_at = asset.id, utcnow()
-        await job_steps.move(
-            session,
-            job,
-            JobStatus.COMPLETED,
-            "completed",
-            "The ad is ready.",
-            "job.completed",
-            {"assetId": asset.id.hex, "actualCost": str(job.actual_cost)},
-            percent=100.0,
-        )
-        estimate = job.estimated_cost or Decimal(0)
-        if estimate and job.actual_cost > estimate * OVERRUN:
-            await job_event(
-                session,
-                job,
-                "job.cost_overrun",
-                {"estimate": str(estimate), "actual": str(job.actual_cost)},
-            )
+        spent = await ledger.actual_total(session, job.id)
+        await lifecycle.complete(session, job, asset.id, spent, current().now())
     return "completed"
 
 

@@ -20,6 +20,7 @@ from app.engine.job_compose import compose_step
 from app.engine.port import generation_workflow_id
 from app.models import Job
 from app.models.enums import JobStatus, SceneStatus
+from app.services.jobs import lifecycle
 from app.services.jobs.service import scenes_of
 
 
@@ -106,7 +107,7 @@ async def plan_step(job_id: str, feedback: str, planner: str) -> bool:
             text = (text_generation.output or {}).get("text") if text_generation else None
             await job_steps.plan_scenes(session, job, feedback or None, text)
         count = len(await scenes_of(session, job.id))
-        await job_steps.move(
+        await lifecycle.move(
             session,
             job,
             JobStatus.STORYBOARD_PROCESSING,
@@ -156,7 +157,7 @@ async def storyboard_done_step(job_id: str, images: dict[str, str]) -> str:
         if missing or any(s.image_asset_id is None for s in scenes):
             await _fail(session, job, f"{len(missing) or 'Some'} scene image(s) could not be made.")
             return "failed"
-        await job_steps.move(
+        await lifecycle.move(
             session,
             job,
             JobStatus.STORYBOARD_READY,
@@ -199,7 +200,7 @@ async def videos_done_step(job_id: str, videos: dict[str, str], music: dict[str,
         if missing:
             await _fail(session, job, f"{len(missing)} part(s) could not be rendered.")
             return False
-        await job_steps.move(
+        await lifecycle.move(
             session,
             job,
             JobStatus.VIDEO_PROCESSING,
@@ -211,16 +212,7 @@ async def videos_done_step(job_id: str, videos: dict[str, str], music: dict[str,
 
 
 async def _fail(session: AsyncSession, job: Job, message: str) -> None:
-    job.error_code, job.error_message = "PROVIDER_ERROR", message
-    await job_steps.move(
-        session,
-        job,
-        JobStatus.FAILED,
-        "failed",
-        message,
-        "job.failed",
-        {"error": message},
-    )
+    await lifecycle.fail(session, job, "PROVIDER_ERROR", message)
 
 
 PHASES = {

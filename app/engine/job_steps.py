@@ -4,27 +4,24 @@ attaching their outputs to scenes, and moving the job between stages."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.engine.deps import current
+from app.engine.port import generation_workflow_id
 from app.generation.catalog import GenericParams
 from app.generation.pricing import estimate
 from app.models import Client, Generation, Job, Scene
 from app.models.enums import (
     GENERATION_STOPPED,
-    JOB_FINAL,
     GenerationKind,
     GenerationStatus,
-    JobStatus,
     SceneStatus,
 )
-from app.services.jobs import storyboard_llm
+from app.services.jobs import lifecycle, storyboard_llm
 from app.services.jobs.brief import Brief
-from app.services.jobs.records import job_event, progress
 from app.services.jobs.storyboard import plan
 
 KINDS = {
@@ -87,8 +84,8 @@ async def ensure_plan_generation(
 ) -> uuid.UUID | None:
     """With a hosted provider, a text generation that plans the storyboard (created once)."""
     deps = current()
-    if deps.provider.name == "local":
-        return None
+    if not deps.catalog.offers(deps.provider.name, GenerationKind.TEXT):
+        return None  # no text model: the storyboard is planned from the brief alone
     spec = deps.catalog.default_for(deps.provider.name, GenerationKind.TEXT)
     key = f"job-{job.id.hex[:16]}-plan-r{job.refinement_count}"
     existing = (
@@ -116,8 +113,8 @@ async def ensure_plan_generation(
         input={"params": params.as_dict()},
         idempotency_key=key,
         estimated_cost=estimate(spec, params).amount,
-        workflow_id=job.workflow_id,
     )
+    generation.workflow_id = generation_workflow_id(generation.id)  # a child of the job's
     session.add(generation)
     await session.flush()
     return generation.id
@@ -162,8 +159,8 @@ async def ensure_generation(
         },
         idempotency_key=f"{base}-a{len(rows)}",
         estimated_cost=estimate(spec, params).amount,
-        workflow_id=job.workflow_id,
     )
+    generation.workflow_id = generation_workflow_id(generation.id)  # a child of the job's
     session.add(generation)
     await session.flush()
     return generation.id
@@ -220,21 +217,4 @@ async def attach(
 async def locked_job(session: AsyncSession, job_id: str) -> Job | None:
     """The job, locked; None when it has ended (cancelled, failed) and must not move on."""
     job = await session.get(Job, uuid.UUID(job_id), with_for_update=True)
-    if job is None or (job.status in JOB_FINAL and job.status is not JobStatus.COMPLETED):
-        return None
-    return job
-
-
-async def move(
-    session: AsyncSession,
-    job: Job,
-    status: JobStatus,
-    stage: str,
-    message: str,
-    event: str,
-    payload: dict[str, Any] | None = None,
-    **step: Any,
-) -> None:
-    job.status = status
-    progress(job, stage, message, **step)
-    await job_event(session, job, event, payload)
+    return job if job is not None and lifecycle.may_move(job) else None

@@ -1,17 +1,23 @@
-"""The engine's writes to our tables: each in its own short transaction, with its event."""
+"""The engine's writes to our tables: each in its own short transaction, with the row locked.
+
+What a change means (its status, its event, what is booked) is decided by the lifecycle
+service; this module only opens the transaction around it.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.engine.deps import current
 from app.models import Generation
-from app.models.base import utcnow
-from app.models.enums import GENERATION_FINAL, GenerationStatus
-from app.services.events import generation_stream, record
+from app.models.enums import GENERATION_FINAL
+from app.services import generation_lifecycle as lifecycle
+
+Rule = Callable[[AsyncSession, Generation], Awaitable[bool]]
 
 
 async def load(generation_id: uuid.UUID) -> Generation:
@@ -22,61 +28,56 @@ async def load(generation_id: uuid.UUID) -> Generation:
     return generation
 
 
-async def update(
-    generation_id: uuid.UUID,
-    event: str | None,
-    payload: dict[str, Any] | None = None,
-    **values: Any,
-) -> Generation | None:
-    """Set fields (unless the generation is already final) and record ``event``; None if final."""
+async def apply(generation_id: uuid.UUID, rule: Rule) -> bool:
+    """Apply one lifecycle rule to the locked generation; False when it changed nothing."""
     async with current().runtime.sessionmaker() as session, session.begin():
         generation = await session.get(Generation, generation_id, with_for_update=True)
-        if generation is None or generation.status in GENERATION_FINAL:
-            return None
+        if generation is None:
+            return False
+        return await rule(session, generation)
+
+
+async def update(generation_id: uuid.UUID, **values: Any) -> bool:
+    """Set working fields (attempts, inputs) on a generation that is not final yet."""
+
+    async def assign(_session: AsyncSession, generation: Generation) -> bool:
+        if generation.status in GENERATION_FINAL:
+            return False
         for name, value in values.items():
             setattr(generation, name, value)
-        if event:
-            await _event(session, generation, event, payload)
-        return generation
+        return True
 
-
-async def _event(
-    session: AsyncSession, generation: Generation, event: str, payload: dict[str, Any] | None
-) -> None:
-    await record(
-        session,
-        workspace_id=generation.workspace_id,
-        stream_id=generation_stream(generation.id),
-        type=event,
-        payload={"status": generation.status.value, **(payload or {})},
-    )
+    return await apply(generation_id, assign)
 
 
 async def fail(generation_id: uuid.UUID, code: str, message: str) -> bool:
     """Fail the generation; False when it had already reached a final state."""
-    failed = await update(
-        generation_id,
-        "generation.failed",
-        {"errorCode": code},
-        status=GenerationStatus.FAILED,
-        error_code=code,
-        error_message=message[:2000],
-        completed_at=utcnow(),
+    now = current().now()
+    return await apply(
+        generation_id, lambda session, row: lifecycle.failed(session, row, code, message, now)
     )
-    return failed is not None
 
 
 async def attach_prediction(generation_id: uuid.UUID, prediction_id: str) -> None:
     """Keep the id of a prediction created for a generation that was stopped meanwhile, so
     the recovery sweep can make sure it stops upstream too."""
-    async with current().runtime.sessionmaker() as session, session.begin():
-        generation = await session.get(Generation, generation_id, with_for_update=True)
-        if generation is not None and generation.provider_prediction_id is None:
-            generation.provider_prediction_id = prediction_id
+
+    async def attach(_session: AsyncSession, generation: Generation) -> bool:
+        if generation.provider_prediction_id is not None:
+            return False
+        generation.provider_prediction_id = prediction_id
+        return True
+
+    await apply(generation_id, attach)
 
 
 async def close_upstream(generation_id: uuid.UUID) -> None:
-    async with current().runtime.sessionmaker() as session, session.begin():
-        generation = await session.get(Generation, generation_id, with_for_update=True)
-        if generation is not None and generation.upstream_closed_at is None:
-            generation.upstream_closed_at = utcnow()
+    now = current().now()
+
+    async def close(_session: AsyncSession, generation: Generation) -> bool:
+        if generation.upstream_closed_at is not None:
+            return False
+        generation.upstream_closed_at = now
+        return True
+
+    await apply(generation_id, close)

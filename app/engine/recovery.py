@@ -21,7 +21,7 @@ import structlog
 from dbos import DBOS
 from sqlmodel import col
 
-from app.engine import job_steps, records
+from app.engine import records
 from app.engine.deps import current
 from app.engine.port import generation_workflow_id, job_phase
 from app.engine.upstream import stop_upstream
@@ -35,11 +35,12 @@ from app.models.enums import (
     JobStatus,
 )
 from app.runtime import Runtime
+from app.services.jobs import lifecycle
 
 log = structlog.get_logger("app.engine")
 ENDED = frozenset({"SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"})
 UPSTREAM_BATCH = 100
-RESTARTABLE_PHASES = frozenset({"storyboard", "render"})  # their arguments are on the job
+_ENDED_WITHOUT_RESULT = "The generation's work ended without a result."
 
 StartGeneration = Callable[[uuid.UUID, uuid.UUID], Awaitable[None]]
 StartJob = Callable[..., Awaitable[None]]
@@ -77,20 +78,28 @@ async def _sweep_generations(runtime: Runtime, start: StartGeneration, swept: Sw
         rows = (
             await session.execute(
                 sa.select(
-                    col(Generation.id), col(Generation.workspace_id), col(Generation.workflow_id)
-                ).where(col(Generation.status).in_(unfinished))
+                    col(Generation.id),
+                    col(Generation.workspace_id),
+                    col(Generation.workflow_id),
+                    col(Job.status),
+                )
+                .outerjoin(Job, col(Job.id) == col(Generation.job_id))
+                .where(col(Generation.status).in_(unfinished))
             )
         ).all()
-    for generation_id, workspace_id, workflow in rows:
+    for generation_id, workspace_id, workflow, of_job in rows:
+        job_status: JobStatus | None = of_job  # None: not a job's generation
         if workflow != generation_workflow_id(generation_id):
             continue  # a chained start image: its parent's workflow answers for it
         state = await workflow_state(workflow)
-        if state is None:
+        if state is None and job_status is None:
             await start(generation_id, workspace_id)
             swept.started_generations += 1
-        elif state in ENDED and await records.fail(
-            generation_id, "INTERNAL_ERROR", "The generation's work ended without a result."
-        ):  # not when its workflow finished it after the rows were read: nothing was stuck
+        elif (
+            state in ENDED or (state is None and job_status not in JOB_WORKING)
+        ) and await records.fail(generation_id, "INTERNAL_ERROR", _ENDED_WITHOUT_RESULT):
+            # Not counted when its workflow finished it after the rows were read. One of a
+            # job still running is started by the job's workflow, as its child.
             swept.failed_generations += 1
 
 
@@ -109,14 +118,12 @@ async def _sweep_jobs(runtime: Runtime, start: StartJob, swept: Swept) -> None:
         )
     for job in jobs:
         workflow = job.workflow_id or ""
-        phase = job_phase(workflow)
         state = await workflow_state(workflow)
         if state in ENDED:
             if await _fail_job(runtime, job.id, workflow):
                 swept.failed_jobs += 1
-        elif state is None and phase in RESTARTABLE_PHASES:
-            args = [job.feedback or ""] if phase == "storyboard" else []
-            await start(job.id, job.workspace_id, phase, workflow, *args)
+        elif state is None and (args := lifecycle.workflow_args(job)) is not None:
+            await start(job.id, job.workspace_id, job_phase(workflow), workflow, *args)
             swept.started_jobs += 1
 
 
@@ -128,10 +135,7 @@ async def _fail_job(runtime: Runtime, job_id: uuid.UUID, workflow: str) -> bool:
         job = await session.get(Job, job_id, with_for_update=True)
         if job is None or job.workflow_id != workflow or job.status not in JOB_WORKING:
             return False
-        job.error_code, job.error_message = "INTERNAL_ERROR", message
-        await job_steps.move(
-            session, job, JobStatus.FAILED, "failed", message, "job.failed", {"error": message}
-        )
+        await lifecycle.fail(session, job, "INTERNAL_ERROR", message)
     return True
 
 

@@ -82,6 +82,10 @@ class Catalog:
     def default_for(self, provider: str, kind: GenerationKind) -> ModelSpec:
         return self.models[self.defaults[provider][kind.value]]
 
+    def offers(self, provider: str, kind: GenerationKind) -> bool:
+        """Whether the provider has a default model of this kind."""
+        return kind.value in self.defaults.get(provider, {})
+
     def of_kind(self, kind: GenerationKind | None) -> list[ModelSpec]:
         return [m for m in self.models.values() if kind is None or m.kind is kind]
 

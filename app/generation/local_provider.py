@@ -27,6 +27,8 @@ SUFFIXES = {"image": "png", "video": "mp4"}  # anything else is audio
 
 class LocalProvider:
     name = "local"
+    calls_back = False
+    reads_storage = True  # it runs beside us, on the same storage
 
     def __init__(
         self, storage: Storage, *, latency: float = 0.5, failure_rate: float = 0.0

@@ -44,7 +44,9 @@ class ProviderRejected(ProviderError):
 
 
 class Provider(Protocol):
-    name: str
+    name: str  # the catalog's key for its models; the engine never branches on it
+    calls_back: bool  # it delivers results to a webhook URL sent with each request
+    reads_storage: bool  # it reads inputs from our storage by key (else from signed URLs)
 
     async def submit(self, request: PredictionRequest) -> PredictionState: ...
 

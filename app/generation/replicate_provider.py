@@ -26,6 +26,8 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 class ReplicateProvider:
     name = "replicate"
+    calls_back = True
+    reads_storage = False
 
     def __init__(self, api_token: str, base_url: str | None = None) -> None:
         self._client = ReplicateClient(api_token=api_token, base_url=base_url)

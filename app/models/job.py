@@ -79,6 +79,8 @@ class Job(TimestampedModel, table=True):
     error_message: str | None = Field(default=None, max_length=2000)
     idempotency_key: str | None = Field(default=None, max_length=128)
     workflow_id: str | None = Field(default=None, max_length=128)
+    # the arguments its workflow was started with: enough to start it again after a crash
+    workflow_args: list[Any] = json_column(nullable=False, default_factory=list)
     last_event_seq: int = Field(default=0)
     started_at: datetime | None = timestamp()
     completed_at: datetime | None = timestamp()

@@ -10,6 +10,7 @@ from datetime import datetime
 import strawberry
 from strawberry.file_uploads import Upload
 
+from app.after_commit import after_commit
 from app.errors import BadUserInputError
 from app.ids import expect_global_id
 from app.media.errors import MediaRejected
@@ -267,5 +268,5 @@ class AssetMutation:
             async with runtime.sessionmaker() as session, session.begin():
                 await blobs.release_blobs(session, runtime.storage, keys)
 
-        ctx.after_commit(release)
+        after_commit(ctx.session, release)
         return DeleteAssetPayload(deleted_asset_id=input.id)

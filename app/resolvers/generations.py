@@ -105,12 +105,9 @@ async def _launch(
     )
     limit = getattr(ctx.settings, RATE_SETTING[kind])
     await ctx.runtime.limiter.hit(f"generate-{kind.value}", ctx.actor.user_id, limit)
-    generation, created = await generations.launch(
-        ctx.session, ctx.actor, load_catalog(), engine.provider_name, request
+    generation, _ = await generations.launch(
+        ctx.session, ctx.actor, load_catalog(), engine, request
     )
-    if created:
-        generation_id, workspace_id = generation.id, generation.workspace_id
-        ctx.after_commit(lambda: engine.enqueue_generation(generation_id, workspace_id))
     return GenerationPayload(generation=GenerationType.from_model(generation))
 
 
@@ -151,12 +148,12 @@ class GenerationMutation:
     ) -> GenerationPayload | None:
         ctx = info.context
         generation = await generations.cancel(
-            ctx.session, ctx.actor, generation_id=expect_global_id(input.id, "Generation")
+            ctx.session,
+            ctx.actor,
+            ctx.runtime.work,
+            generation_id=expect_global_id(input.id, "Generation"),
+            now=ctx.now(),
         )
-        engine = ctx.runtime.work
-        if engine is not None:
-            generation_id = generation.id
-            ctx.after_commit(lambda: engine.cancel_generation(generation_id))
         return GenerationPayload(generation=GenerationType.from_model(generation))
 
 

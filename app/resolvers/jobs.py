@@ -6,12 +6,12 @@ import uuid
 
 import strawberry
 
-from app.engine.port import WorkEngine, job_workflow_id
+from app.engine.port import WorkEngine
 from app.errors import BadUserInputError, ServiceUnavailableError
 from app.generation.catalog import load_catalog
 from app.ids import expect_global_id
 from app.models import Job
-from app.models.enums import AspectRatio, JobStatus
+from app.models.enums import AspectRatio
 from app.schema.changes import given
 from app.schema.context import Context, Info
 from app.schema.extensions import mutation
@@ -147,24 +147,6 @@ def _engine(ctx: Context) -> WorkEngine:
     return ctx.runtime.work
 
 
-def _start(ctx: Context, job: Job, phase: str, *args: object) -> None:
-    engine = ctx.runtime.work
-    assert engine is not None
-    workflow = job_workflow_id(job.id, phase, job.last_event_seq)
-    job.workflow_id = workflow
-    job_id, workspace_id = job.id, job.workspace_id
-    ctx.after_commit(lambda: engine.start_job(job_id, workspace_id, phase, workflow, *args))
-
-
-def _restart(ctx: Context, job: Job) -> None:
-    """Start a job's recorded first phase again; a start that already happened is kept."""
-    engine, workflow = ctx.runtime.work, job.workflow_id
-    assert engine is not None
-    assert workflow is not None
-    job_id, workspace_id = job.id, job.workspace_id
-    ctx.after_commit(lambda: engine.start_job(job_id, workspace_id, "storyboard", workflow, ""))
-
-
 def _job_id(value: strawberry.ID) -> uuid.UUID:
     return expect_global_id(value, "Job", field="jobId")
 
@@ -192,15 +174,11 @@ class JobMutation:
             ctx.session,
             ctx.actor,
             load_catalog(),
-            engine.provider_name,
+            engine,
             brief,
             idempotency_key=(input.idempotency_key or None),
             now=ctx.now(),
         )
-        if created.new:
-            _start(ctx, created.job, "storyboard", "")
-        elif created.job.status is JobStatus.PENDING and created.job.workflow_id:
-            _restart(ctx, created.job)  # a crash kept it from starting: the retry starts it
         return CreateJobPayload(
             job=JobType.from_model(created.job),
             estimate=CostEstimate.from_estimate(created.estimate),
@@ -209,9 +187,9 @@ class JobMutation:
     @mutation(description="Approve a STORYBOARD_READY storyboard; rendering starts.")
     async def approve_storyboard(self, info: Info, job_id: strawberry.ID) -> JobPayload | None:
         ctx = info.context
-        _engine(ctx)
-        job = await service.approve(ctx.session, ctx.actor, job_id=_job_id(job_id), now=ctx.now())
-        _start(ctx, job, "render")
+        job = await service.approve(
+            ctx.session, ctx.actor, _engine(ctx), job_id=_job_id(job_id), now=ctx.now()
+        )
         return JobPayload(job=JobType.from_model(job))
 
     @mutation(description="Reject the storyboard with feedback; it is planned again.")
@@ -219,11 +197,9 @@ class JobMutation:
         self, info: Info, job_id: strawberry.ID, feedback: str
     ) -> JobPayload | None:
         ctx = info.context
-        _engine(ctx)
         job = await review.reject_storyboard(
-            ctx.session, ctx.actor, job_id=_job_id(job_id), feedback=feedback
+            ctx.session, ctx.actor, _engine(ctx), job_id=_job_id(job_id), feedback=feedback
         )
-        _start(ctx, job, "storyboard", feedback)
         return JobPayload(job=JobType.from_model(job))
 
     @mutation(description="Change a scene's description, image prompt or duration (in review).")
@@ -255,23 +231,21 @@ class JobMutation:
         self, info: Info, scene_id: strawberry.ID, prompt: str | None = None
     ) -> ScenePayload | None:
         ctx = info.context
-        _engine(ctx)
-        scene, job, recompose = await review.regenerate_scene(
+        scene, job = await review.regenerate_scene(
             ctx.session,
             ctx.actor,
+            _engine(ctx),
             scene_id=expect_global_id(scene_id, "Scene", field="sceneId"),
             prompt=prompt,
         )
-        _start(ctx, job, "scene", scene.id.hex, recompose)
         return ScenePayload(scene=SceneType.from_model(scene), job=JobType.from_model(job))
 
     @mutation(description="Cancel a job: its running steps and upstream predictions stop.")
     async def cancel_job(self, info: Info, job_id: strawberry.ID) -> JobPayload | None:
         ctx = info.context
-        job = await service.cancel(ctx.session, ctx.actor, job_id=_job_id(job_id))
-        engine, workflow, job_pk = ctx.runtime.work, job.workflow_id, job.id
-        if engine is not None and workflow:
-            ctx.after_commit(lambda: engine.cancel_job(job_pk, workflow))
+        job = await service.cancel(
+            ctx.session, ctx.actor, ctx.runtime.work, job_id=_job_id(job_id), now=ctx.now()
+        )
         return JobPayload(job=JobType.from_model(job))
 
     @mutation(
@@ -279,9 +253,5 @@ class JobMutation:
     )
     async def retry_job(self, info: Info, job_id: strawberry.ID) -> JobPayload | None:
         ctx = info.context
-        _engine(ctx)
-        job = await service.retry(ctx.session, ctx.actor, job_id=_job_id(job_id))
-        _start(
-            ctx, job, "render" if job.approved else "storyboard", *([] if job.approved else [""])
-        )
+        job = await service.retry(ctx.session, ctx.actor, _engine(ctx), job_id=_job_id(job_id))
         return JobPayload(job=JobType.from_model(job))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,6 +10,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info as StrawberryInfo
 
+from app.after_commit import settle
 from app.auth.actor import Actor
 from app.auth.credentials import Credentials
 from app.auth.resolve import authenticate, with_current_roles
@@ -43,7 +43,6 @@ class Context:
     _loaders: Loaders | None = field(default=None, repr=False)
     _closed: bool = field(default=False, repr=False)
     _every_loaders: list[Loaders] = field(default_factory=list, repr=False)
-    _after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -146,22 +145,14 @@ class Context:
             raise UnauthenticatedError("Sign in to do this.", reason="NO_CREDENTIALS")
         return actor
 
-    def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
-        """Run ``action`` once the current work is committed; drop it on rollback."""
-        self._after_commit.append(action)
-
     async def commit(self) -> None:
+        """Commit the operation's work; what it asked to follow the commit runs before the
+        reply (``app.after_commit``), so a reply never runs ahead of the work it reports."""
         if self._session is not None:
             await self._session.commit()
-        actions, self._after_commit = self._after_commit, []
-        for action in actions:
-            try:
-                await action()
-            except Exception:
-                log.exception("after-commit action failed", request_id=self.request_id)
+            await settle(self._session)
 
     async def rollback(self) -> None:
-        self._after_commit = []
         if self._session is not None:
             await self._session.rollback()
 

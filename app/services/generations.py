@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,22 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.auth.actor import Actor
-from app.engine.port import generation_workflow_id
+from app.engine.port import WorkEngine, generation_workflow_id
 from app.errors import BadUserInputError, ConflictError
 from app.generation.catalog import Catalog, GenericParams, ModelSpec
 from app.generation.pricing import estimate
-from app.models import Asset, CostEntry, Generation
+from app.models import Asset, Generation
 from app.models.enums import (
-    GENERATION_FINAL,
     AssetKind,
     AssetStatus,
-    CostKind,
     GenerationKind,
-    GenerationStatus,
     Role,
 )
+from app.services import generation_lifecycle as lifecycle
 from app.services.access import get_visible
 from app.services.events import generation_stream, record
+from app.services.ledger import Owner, book_estimate
 from app.services.placement import Placement
 
 
@@ -43,10 +43,15 @@ class LaunchRequest:
 
 
 async def launch(
-    session: AsyncSession, actor: Actor, catalog: Catalog, provider: str, request: LaunchRequest
+    session: AsyncSession,
+    actor: Actor,
+    catalog: Catalog,
+    engine: WorkEngine,
+    request: LaunchRequest,
 ) -> tuple[Generation, bool]:
-    """The generation for this request and whether it is new (an idempotent repeat is not)."""
-    spec = _model(catalog, provider, request)
+    """The generation for this request and whether it is new (an idempotent repeat is not).
+    A new one starts once the operation commits."""
+    spec = _model(catalog, engine.provider_name, request)
     existing = await _by_key(session, request.placement.workspace_id, request.idempotency_key)
     stored_input = await _stored_input(session, actor, spec, request)
     if existing is not None:
@@ -57,6 +62,7 @@ async def launch(
             )
         return existing, False
     generation = await _create(session, actor, spec, request, stored_input)
+    lifecycle.start(session, engine, generation)
     return generation, True
 
 
@@ -174,20 +180,8 @@ async def _create(
     session.add(generation)
     await session.flush()
     generation.workflow_id = generation_workflow_id(generation.id)
-    session.add(
-        CostEntry(
-            workspace_id=generation.workspace_id,
-            client_id=generation.client_id,
-            campaign_id=generation.campaign_id,
-            generation_id=generation.id,
-            kind=CostKind.ESTIMATE,
-            basis=charge.basis,
-            stage=spec.kind.value,
-            model=spec.id,
-            quantity=charge.quantity,
-            unit_price=charge.unit_price,
-            amount=charge.amount,
-        )
+    book_estimate(
+        session, Owner.of_generation(generation), charge, stage=spec.kind.value, model=spec.id
     )
     await record(
         session,
@@ -199,23 +193,19 @@ async def _create(
     return generation
 
 
-async def cancel(session: AsyncSession, actor: Actor, *, generation_id: uuid.UUID) -> Generation:
-    """Mark it CANCELED (the engine then stops it upstream); a finished one stays as it is."""
+async def cancel(
+    session: AsyncSession,
+    actor: Actor,
+    engine: WorkEngine | None,
+    *,
+    generation_id: uuid.UUID,
+    now: datetime,
+) -> Generation:
+    """Cancel it, upstream too once this commits; a finished one stays as it is."""
     generation = await get_visible(
         session, actor, Generation, generation_id, what="Generation", for_update=True
     )
     actor.require(generation.workspace_id, Role.EDITOR)
-    if generation.status in GENERATION_FINAL:
-        return generation
-    generation.status = GenerationStatus.CANCELED
-    generation.error_code = "CANCELED"
-    generation.error_message = "Canceled by a user."
-    await record(
-        session,
-        workspace_id=generation.workspace_id,
-        stream_id=generation_stream(generation.id),
-        type="generation.canceled",
-        payload={},
-    )
+    await lifecycle.cancelled(session, generation, "Canceled by a user.", now, engine)
     await session.flush()
     return generation

@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.actor import Actor
+from app.engine.port import WorkEngine
 from app.errors import BadUserInputError, ConflictError, NotFoundError
 from app.models import Job, Scene
 from app.models.enums import JobStatus, Role, SceneStatus, Transition
 from app.services.access import get_visible
+from app.services.jobs import lifecycle
 from app.services.jobs.records import job_event, progress
 from app.services.jobs.service import MAX_REFINEMENTS, scenes_of
 from app.services.validation import FieldErrors, require_changes
@@ -107,8 +109,13 @@ async def reorder_scenes(
 
 
 async def regenerate_scene(
-    session: AsyncSession, actor: Actor, *, scene_id: uuid.UUID, prompt: str | None
-) -> tuple[Scene, Job, bool]:
+    session: AsyncSession,
+    actor: Actor,
+    engine: WorkEngine,
+    *,
+    scene_id: uuid.UUID,
+    prompt: str | None,
+) -> tuple[Scene, Job]:
     """A new image for the scene (and, on a finished job, a new clip and a recomposed video)."""
     scene, job = await _scene(session, actor, scene_id)
     actor.require(job.workspace_id, Role.EDITOR)
@@ -125,12 +132,13 @@ async def regenerate_scene(
     job.status = JobStatus.VIDEO_PROCESSING if recompose else JobStatus.STORYBOARD_PROCESSING
     progress(job, "scene", f"Regenerating scene {scene.number}.")
     await job_event(session, job, "job.scene_regenerating", {"sceneId": scene.id.hex})
+    lifecycle.start(session, engine, job, "scene", scene.id.hex, recompose)
     await session.flush()
-    return scene, job, recompose
+    return scene, job
 
 
 async def reject_storyboard(
-    session: AsyncSession, actor: Actor, *, job_id: uuid.UUID, feedback: str
+    session: AsyncSession, actor: Actor, engine: WorkEngine, *, job_id: uuid.UUID, feedback: str
 ) -> Job:
     job = await _job_in_review(session, actor, job_id)
     with FieldErrors() as errors:
@@ -139,6 +147,7 @@ async def reject_storyboard(
     job.feedback, job.approved, job.status = feedback, False, JobStatus.STORYBOARD_PROCESSING
     progress(job, "storyboard", "Re-planning with your feedback.")
     await job_event(session, job, "job.storyboard_rejected", {"feedback": feedback})
+    lifecycle.start(session, engine, job, "storyboard", feedback)
     await session.flush()
     return job
 

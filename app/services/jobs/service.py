@@ -12,23 +12,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.auth.actor import Actor
+from app.engine.port import WorkEngine
 from app.errors import BadUserInputError, BudgetExceededError, ConflictError
 from app.generation.catalog import Catalog
-from app.models import Campaign, Client, CostEntry, Generation, Job, Scene
+from app.generation.pricing import Charge
+from app.models import Campaign, Client, CostEntry, Job, Scene
 from app.models.enums import (
-    GENERATION_FINAL,
     JOB_FINAL,
     BillingBasis,
     CampaignStatus,
     CostKind,
-    GenerationStatus,
     JobStatus,
     Role,
 )
 from app.services.access import get_visible
+from app.services.jobs import lifecycle
 from app.services.jobs.brief import Brief
 from app.services.jobs.estimate import JobEstimate, estimate_job, job_models
 from app.services.jobs.records import job_event, progress
+from app.services.ledger import Owner, book_estimate
 
 MAX_REFINEMENTS = 5
 
@@ -44,7 +46,7 @@ async def create_job(
     session: AsyncSession,
     actor: Actor,
     catalog: Catalog,
-    provider: str,
+    engine: WorkEngine,
     brief: Brief,
     *,
     idempotency_key: str | None,
@@ -53,9 +55,12 @@ async def create_job(
     client = await get_visible(session, actor, Client, brief.client_id, what="Client")
     actor.require(client.workspace_id, Role.EDITOR)
     campaign = await _campaign(session, actor, brief, client)
+    provider = engine.provider_name
     estimate = estimate_job(brief.check(), catalog, provider, now)
     existing = await _by_key(session, client.workspace_id, idempotency_key)
     if existing is not None:
+        if existing.status is JobStatus.PENDING:
+            lifecycle.restart(session, engine, existing)  # a crash kept it from starting
         return Created(existing, estimate, False)
     if campaign is not None:
         await check_budget(session, campaign, estimate.total)
@@ -63,25 +68,13 @@ async def create_job(
     session.add(job)
     await session.flush()
     for line in estimate.lines:
-        session.add(
-            CostEntry(
-                workspace_id=job.workspace_id,
-                client_id=job.client_id,
-                campaign_id=job.campaign_id,
-                job_id=job.id,
-                kind=CostKind.ESTIMATE,
-                basis=_basis(catalog, line.model),
-                stage=line.stage,
-                model=line.model,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                amount=line.cost,
-            )
-        )
+        charge = Charge(_basis(catalog, line.model), line.quantity, line.unit_price, line.cost)
+        book_estimate(session, Owner.of_job(job), charge, stage=line.stage, model=line.model)
     progress(
         job, "queued", "Waiting for the storyboard to start.", step=0, steps=brief.scenes * 2 + 3
     )
     await job_event(session, job, "job.created", {"estimate": str(estimate.total)})
+    lifecycle.start(session, engine, job, "storyboard", "")
     await session.flush()
     return Created(job, estimate, True)
 
@@ -180,7 +173,9 @@ async def check_budget(
         )
 
 
-async def approve(session: AsyncSession, actor: Actor, *, job_id: uuid.UUID, now: datetime) -> Job:
+async def approve(
+    session: AsyncSession, actor: Actor, engine: WorkEngine, *, job_id: uuid.UUID, now: datetime
+) -> Job:
     job = await get_visible(session, actor, Job, job_id, what="Job", for_update=True)
     actor.require(job.workspace_id, Role.EDITOR)
     if job.status is not JobStatus.STORYBOARD_READY:
@@ -196,34 +191,29 @@ async def approve(session: AsyncSession, actor: Actor, *, job_id: uuid.UUID, now
     job.approved, job.approved_at, job.status = True, now, JobStatus.VIDEO_PROCESSING
     progress(job, "video", "Storyboard approved; rendering scene videos.")
     await job_event(session, job, "job.approved")
+    lifecycle.start(session, engine, job, "render")
     await session.flush()
     return job
 
 
-async def cancel(session: AsyncSession, actor: Actor, *, job_id: uuid.UUID) -> Job:
+async def cancel(
+    session: AsyncSession,
+    actor: Actor,
+    engine: WorkEngine | None,
+    *,
+    job_id: uuid.UUID,
+    now: datetime,
+) -> Job:
     job = await get_visible(session, actor, Job, job_id, what="Job", for_update=True)
     actor.require(job.workspace_id, Role.EDITOR)
-    if job.status in JOB_FINAL:
-        return job
-    job.status = JobStatus.CANCELLED
-    progress(job, "cancelled", "Cancelled.")
-    await session.execute(
-        sa.update(Generation)
-        .where(
-            col(Generation.job_id) == job.id,
-            col(Generation.status).not_in(GENERATION_FINAL),
-        )
-        .values(
-            status=GenerationStatus.CANCELED, error_code="CANCELED", error_message="Job cancelled."
-        )
-        .execution_options(synchronize_session=False)
-    )
-    await job_event(session, job, "job.cancelled")
+    await lifecycle.cancel(session, job, engine, now)
     await session.flush()
     return job
 
 
-async def retry(session: AsyncSession, actor: Actor, *, job_id: uuid.UUID) -> Job:
+async def retry(
+    session: AsyncSession, actor: Actor, engine: WorkEngine, *, job_id: uuid.UUID
+) -> Job:
     job = await get_visible(session, actor, Job, job_id, what="Job", for_update=True)
     actor.require(job.workspace_id, Role.EDITOR)
     if job.status is not JobStatus.FAILED:
@@ -232,6 +222,10 @@ async def retry(session: AsyncSession, actor: Actor, *, job_id: uuid.UUID) -> Jo
     job.error_code = job.error_message = None
     progress(job, "retrying", "Resuming from the first unfinished step.")
     await job_event(session, job, "job.retried")
+    if job.approved:
+        lifecycle.start(session, engine, job, "render")
+    else:
+        lifecycle.start(session, engine, job, "storyboard", "")
     await session.flush()
     return job
 
