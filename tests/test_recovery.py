@@ -16,9 +16,10 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from app.engine import recovery
+from app.engine.port import generation_workflow_id
 from app.ids import decode_global_id
 from app.models import Generation, Job
-from app.models.enums import GenerationStatus, JobStatus
+from app.models.enums import GenerationKind, GenerationStatus, JobStatus
 from tests.conftest import app_client, make_settings
 from tests.generation_helpers import generate, wait_final
 from tests.graphql import GraphQL, create_campaign, create_client, register
@@ -143,3 +144,75 @@ async def _set_status(runtime: Any, generation_id: uuid.UUID, status: Generation
         await session.execute(
             sa.update(Generation).where(col(Generation.id) == generation_id).values(status=status)
         )
+
+
+SCENES = "query($id: ID!) { node(id: $id) { ... on Job { status scenes { id image { id } } } } }"
+REGENERATE = "mutation($s: ID!) { regenerateScene(sceneId: $s) { job { status } } }"
+
+
+async def test_a_scene_refresh_that_never_started_runs_after_a_restart(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A refresh's arguments (which scene, whether to recompose) are recorded with the job,
+    so the sweep starts that phase too, not only the storyboard and the render."""
+    async with app_client(_settings(database_url, tmp_path)) as http:  # type: ignore[arg-type]
+        account = await register(http)
+        client = await create_client(account.gql, account.workspace_id)
+        campaign = await create_campaign(account.gql, client)
+        created = (await account.gql(CREATE_JOB, {"i": brief(client, campaign, 15)})).ok()
+        job = created["createJob"]["job"]["id"]
+        await wait_status(account.gql, job, {"STORYBOARD_READY"})
+        before = (await account.gql(SCENES, {"id": job})).ok()["node"]["scenes"][0]
+        token = account.gql.token
+    lost_engine = f"sqlite:///{(tmp_path / 'lost-engine.sqlite').as_posix()}"
+    lost = _settings(database_url, tmp_path, engine_database_url=lost_engine, execute_work=False)
+    async with app_client(lost) as http:  # type: ignore[arg-type]
+        refreshed = await GraphQL(http, token)(REGENERATE, {"s": before["id"]})
+        assert refreshed.ok()["regenerateScene"]["job"]["status"] == "STORYBOARD_PROCESSING"
+
+    async with app_client(_settings(database_url, tmp_path)) as http:  # type: ignore[arg-type]
+        gql = GraphQL(http, token)
+        await wait_status(gql, job, {"STORYBOARD_READY"})
+        after = (await gql(SCENES, {"id": job})).ok()["node"]["scenes"][0]
+    assert after["id"] == before["id"]
+    assert after["image"]["id"] != before["image"]["id"]  # the refresh itself ran
+
+
+async def test_a_job_generation_is_left_to_its_job_or_failed_once_the_job_has_ended(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A job's generation runs as a child of the job's workflow: the sweep never starts it on
+    its own (the job's workflow does, when it resumes), and fails it once the job has ended."""
+    async with app_client(_settings(database_url, tmp_path)) as http:  # type: ignore[arg-type]
+        account = await register(http)
+        client = await create_client(account.gql, account.workspace_id)
+        campaign = await create_campaign(account.gql, client)
+        created = (await account.gql(CREATE_JOB, {"i": brief(client, campaign, 15)})).ok()
+        job_pk = decode_global_id(created["createJob"]["job"]["id"]).id
+        await wait_status(account.gql, created["createJob"]["job"]["id"], {"STORYBOARD_READY"})
+        runtime = http._transport.app.state.runtime  # type: ignore[attr-defined]
+        async with runtime.sessionmaker() as session, session.begin():
+            job = await session.get(Job, job_pk)
+            assert job is not None
+            orphan = Generation(
+                workspace_id=job.workspace_id,
+                client_id=job.client_id,
+                job_id=job.id,
+                created_by_id=job.created_by_id,
+                kind=GenerationKind.IMAGE,
+                model="adstudio/local-image",
+                provider="local",
+                input={"params": {"prompt": "x"}},
+            )
+            orphan.workflow_id = generation_workflow_id(orphan.id)
+            session.add(orphan)
+            job.status = JobStatus.STORYBOARD_PROCESSING  # its workflow has ended meanwhile
+        swept = await runtime.work.recover()
+        assert (swept.failed_jobs, swept.started_generations, swept.failed_generations) == (1, 0, 0)
+        assert await recovery.workflow_state(orphan.workflow_id) is None  # not started alone
+        swept = await runtime.work.recover()
+        assert (swept.started_generations, swept.failed_generations) == (0, 1)
+        async with runtime.read_sessionmaker() as session:
+            row = await session.get(Generation, orphan.id)
+        assert row is not None
+        assert (row.status, row.error_code) == (GenerationStatus.FAILED, "INTERNAL_ERROR")

@@ -48,6 +48,7 @@ def book_estimate(
 async def book_actual(session: AsyncSession, row: Generation, charge: Charge) -> bool:
     """The generation's actual charge, once; False when it was booked already."""
     row.cost = charge.amount
+    await session.flush()  # a charge added earlier in this transaction counts too
     booked = await session.scalar(
         sa.select(sa.func.count())
         .select_from(CostEntry)
