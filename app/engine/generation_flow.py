@@ -14,6 +14,7 @@ import structlog
 from dbos import DBOS
 
 from app.engine import records
+from app.engine.collect import collect
 from app.engine.deps import current
 from app.engine.give_up import failure_of, give_up_step
 from app.engine.upstream import (
@@ -297,6 +298,4 @@ async def _progress(generation: Generation, state: PredictionState) -> None:
     should_retry=lambda error: isinstance(error, ProviderUnavailable),
 )
 async def collect_step(generation_id: str, outcome: dict[str, Any]) -> str:
-    from app.engine.collect import collect
-
     return await collect(uuid.UUID(generation_id), outcome)

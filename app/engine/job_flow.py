@@ -18,8 +18,8 @@ from app.engine.deps import current
 from app.engine.generation_flow import generation_workflow
 from app.engine.job_compose import compose_step
 from app.engine.port import generation_workflow_id
-from app.models import Job
-from app.models.enums import JobStatus, SceneStatus
+from app.models import Generation, Job
+from app.models.enums import GenerationStatus, JobStatus, SceneStatus
 from app.services.jobs import lifecycle
 from app.services.jobs.service import scenes_of
 
@@ -96,8 +96,6 @@ async def plan_model_step(job_id: str, feedback: str) -> str:
 
 @DBOS.step(name="job_plan")
 async def plan_step(job_id: str, feedback: str, planner: str) -> bool:
-    from app.models import Generation
-
     async with current().runtime.sessionmaker() as session, session.begin():
         job = await job_steps.locked_job(session, job_id)
         if job is None:
@@ -183,9 +181,6 @@ async def scene_image_step(job_id: str, image: dict[str, str]) -> bool:
 
 @DBOS.step(name="job_videos_done")
 async def videos_done_step(job_id: str, videos: dict[str, str], music: dict[str, str]) -> bool:
-    from app.models import Generation
-    from app.models.enums import GenerationStatus
-
     async with current().runtime.sessionmaker() as session, session.begin():
         job = await job_steps.locked_job(session, job_id)
         if job is None:
