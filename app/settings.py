@@ -125,6 +125,7 @@ class Settings(BaseSettings):
     image_rate_limit: str = "10/minute"
     audio_rate_limit: str = "10/minute"
     video_rate_limit: str = "5/minute"
+    job_rate_limit: str = "5/minute"
     login_rate_limit: str = "10/minute"
     login_address_rate_limit: str = "30/minute"
     register_rate_limit: str = "5/minute"
@@ -151,6 +152,7 @@ class Settings(BaseSettings):
         "image_rate_limit",
         "audio_rate_limit",
         "video_rate_limit",
+        "job_rate_limit",
         "login_rate_limit",
         "login_address_rate_limit",
         "register_rate_limit",

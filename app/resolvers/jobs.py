@@ -164,12 +164,12 @@ class JobQuery:
 
 @strawberry.type
 class JobMutation:
-    @mutation(description="Create an ad-video job from a brief (EDITOR); 5 per minute.")
+    @mutation(description="Create an ad-video job from a brief (EDITOR); rate-limited per user.")
     async def create_job(self, info: Info, input: CreateJobInput) -> CreateJobPayload | None:
         ctx = info.context
         engine = _engine(ctx)
         brief = to_brief(input)
-        await ctx.runtime.limiter.hit("create-job", ctx.actor.user_id, "5/minute")
+        await ctx.runtime.limiter.hit("create-job", ctx.actor.user_id, ctx.settings.job_rate_limit)
         created = await service.create_job(
             ctx.session,
             ctx.actor,
