@@ -7,6 +7,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -81,6 +82,7 @@ class Loaders:
         self.campaign_stats: DataLoader[uuid.UUID, stats.CampaignStats] = self._loader(
             self._load_campaign_stats
         )
+        self.job_spend: DataLoader[uuid.UUID, Decimal] = self._loader(self._load_job_spend)
         self.user_memberships: DataLoader[uuid.UUID, list[Membership]] = self._loader(
             self._load_user_memberships
         )
@@ -224,6 +226,10 @@ class Loaders:
         found = await stats.campaign_stats(self._session(), list(ids))
         zero = stats.to_money(None)
         return [found.get(i, stats.CampaignStats(0, zero, zero)) for i in ids]
+
+    async def _load_job_spend(self, ids: Sequence[uuid.UUID]) -> list[Decimal]:
+        found = await stats.job_spend(self._session(), list(ids))
+        return [found.get(i, stats.to_money(None)) for i in ids]
 
     async def _load_user_memberships(self, ids: Sequence[uuid.UUID]) -> list[list[Membership]]:
         statement = (

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import av
 import httpx
+import numpy as np
 import pytest
+import sqlalchemy as sa
+from sqlmodel import col
 
+from app.ids import decode_global_id
+from app.media.compose import frame_counts
+from app.models import Generation, JobEvent
+from app.services.events import job_stream
 from tests.conftest import app_client, make_settings
 from tests.graphql import Account, GraphQL, create_campaign, create_client, register
 
@@ -93,6 +102,7 @@ class TestJobJourney:
         self, studio: tuple[httpx.AsyncClient, Account, str, str]
     ) -> None:
         http, account, client, campaign = studio
+        await _brand_and_campaign_brief(account, client, campaign)
         estimate = await account.gql(
             "query($i: CreateJobInput!) { estimateJobCost(input: $i) { total { amount } breakdown { stage } validUntil } }",
             {"i": brief(client, campaign)},
@@ -126,14 +136,22 @@ class TestJobJourney:
         }
         done = await wait_status(account.gql, job_id, {"COMPLETED"}, timeout=240)
         video = done["finalVideo"]
-        assert video["duration"] == pytest.approx(30, abs=0.5)
+        assert video["duration"] == pytest.approx(30, abs=1 / 24)
         assert video["height"] > video["width"]
         data = (await http.get(video["url"].replace("http://127.0.0.1:8000", ""))).content
         with av.open(io.BytesIO(data), "r") as container:
             assert container.streams.video
             assert container.streams.audio
-            assert (container.duration or 0) / av.time_base == pytest.approx(30, abs=0.5)
+            assert (container.duration or 0) / av.time_base == pytest.approx(30, abs=1 / 24)
+        frames = _frames(data)
+        assert abs(len(frames) - 30 * 24) <= 1
+        for end in _scene_ends(done["scenes"])[:-1]:  # no clip ends on a frozen frame
+            assert _longest_still(frames[end - 6 : end]) <= 2, f"frozen before frame {end}"
         assert done["progress"]["percent"] == 100
+        progress = done["progress"]
+        assert progress["currentStep"] == progress["totalSteps"] == 4 * 2 + 3
+        runtime = http._transport.app.state.runtime  # type: ignore[attr-defined]
+        await _check_parts_and_prompts(runtime, decode_global_id(job_id).id)
         estimated = float(done["estimatedCost"]["amount"])
         actual = float(done["actualCost"]["amount"])
         assert abs(actual - estimated) <= 0.1 * estimated + 1e-9
@@ -195,3 +213,75 @@ class TestJobRules:
         assert cancelled.ok()["cancelJob"]["job"]["status"] == "CANCELLED"
         await asyncio.sleep(1.0)
         assert (await account.gql(JOB, {"id": job_id})).ok()["node"]["status"] == "CANCELLED"
+
+
+async def _brand_and_campaign_brief(account: Account, client: str, campaign: str) -> None:
+    brand = {"colors": ["#E10600"], "fonts": ["Futura Bold"], "examples": ["the summer spot"]}
+    await account.gql(
+        "mutation($i: UpdateClientInput!) { updateClient(input: $i) { client { id } } }",
+        {"i": {"id": client, "brandGuidelines": brand}},
+    )
+    campaign_brief = {"objective": "win back lapsed students", "keyMessages": ["half the sugar"]}
+    result = await account.gql(
+        "mutation($i: UpdateCampaignInput!) { updateCampaign(input: $i) { campaign { id } } }",
+        {"i": {"id": campaign, "brief": campaign_brief}},
+    )
+    result.ok()
+
+
+def _frames(data: bytes) -> list[np.ndarray]:
+    with av.open(io.BytesIO(data), "r") as container:
+        return [
+            frame.to_ndarray(format="gray").astype(np.int16) for frame in container.decode(video=0)
+        ]
+
+
+def _scene_ends(scenes: list[dict[str, Any]]) -> list[int]:
+    """The frame at which each scene ends, as the composition cuts them."""
+    counts = frame_counts([float(s["duration"]) for s in scenes])
+    return [sum(counts[: i + 1]) for i in range(len(counts))]
+
+
+def _longest_still(frames: list[np.ndarray]) -> int:
+    """The longest run of frames that do not change (a frozen frame shows as a run)."""
+    longest = run = 1
+    for before, after in itertools.pairwise(frames):
+        run = run + 1 if float(np.abs(after - before).mean()) < 0.5 else 1
+        longest = max(longest, run)
+    return longest
+
+
+async def _check_parts_and_prompts(runtime: Any, job_id: uuid.UUID) -> None:
+    async with runtime.read_sessionmaker() as session:
+        events = (
+            (
+                await session.execute(
+                    sa.select(JobEvent)
+                    .where(col(JobEvent.stream_id) == job_stream(job_id))
+                    .order_by(col(JobEvent.seq))
+                )
+            )
+            .scalars()
+            .all()
+        )
+        prompts = [
+            g.input["params"].get("prompt") or ""
+            for g in (
+                await session.execute(sa.select(Generation).where(col(Generation.job_id) == job_id))
+            ).scalars()
+        ]
+    parts = [e for e in events if e.type == "job.part_finished"]
+    kinds = [e.payload["part"] for e in parts]
+    assert kinds.count("video") == 4
+    assert kinds.count("music") == 1
+    assert kinds.count("image") == 4 + 1  # the storyboard, then the regenerated scene
+    approved = next(i for i, e in enumerate(events) if e.type == "job.approved")
+    render = [e.payload["progress"] for e in events[approved:] if e.type == "job.part_finished"]
+    steps = [p["currentStep"] for p in render]
+    assert steps == sorted(steps)
+    assert len(set(steps)) == len(steps) == 5
+    assert any("Zero sugar, all fizz" in prompt for prompt in prompts)
+    assert any("Futura Bold" in prompt for prompt in prompts)
+    image_prompts = [p for p in prompts if "photography" in p]
+    assert image_prompts
+    assert all("win back lapsed students" in p for p in image_prompts)

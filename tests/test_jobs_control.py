@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,8 +14,10 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.generation.catalog import load_catalog
 from app.ids import decode_global_id
-from app.models import JobEvent
+from app.models import Job, JobEvent
+from app.models.enums import JobStatus
 from tests.conftest import app_client, make_settings
 from tests.fake_replicate import FakeReplicate, running_fake
 from tests.graphql import Account, create_client, register
@@ -154,7 +157,7 @@ class TestPlanner:
         scenes = job["scenes"]
         assert isinstance(scenes, list)
         assert len(scenes) == 3
-        assert [s["shotType"] for s in scenes] == ["WIDE", "MEDIUM", "PRODUCT"]
+        assert [s["shotType"] for s in scenes] == ["WIDE", "CLOSE_UP", "PRODUCT"]
 
 
 class TestCost:
@@ -229,7 +232,7 @@ class TestRetryAndCancel:
             )
         ).ok()
         for _ in range(100):
-            if fake.creations["bytedance/seedance-1-lite"] >= 3:
+            if fake.creations["bytedance/seedance-1-lite"] >= 3 and fake.creations["meta/musicgen"]:
                 break
             await asyncio.sleep(0.1)
         (
@@ -252,7 +255,19 @@ class TestRetryAndCancel:
             {"w": account.workspace_id},
         )
         assert generations.ok()["node"]["generations"]["totalCount"] == 0
-        assert (await account.gql(JOB, {"id": job["id"]})).ok()["node"]["status"] == "CANCELLED"
+        cancelled = (await account.gql(JOB, {"id": job["id"]})).ok()["node"]
+        assert cancelled["status"] == "CANCELLED"
+        # What it spent stays visible: the storyboard (plan and images) and the GPU time the
+        # cancelled music used upstream. The scenes that were rendering stop.
+        music = load_catalog().get("meta/musicgen").hardware_rate or 0
+        spent = 3 * 0.003 + 0.001 + fake.predict_time * float(music)
+        for _ in range(100):  # the music's cost is booked once its cancel is confirmed
+            cancelled = (await account.gql(JOB, {"id": job["id"]})).ok()["node"]
+            if float(cancelled["actualCost"]["amount"]) >= spent - 1e-9:
+                break
+            await asyncio.sleep(0.1)
+        assert float(cancelled["actualCost"]["amount"]) == pytest.approx(spent)
+        assert {s["status"] for s in cancelled["scenes"]} == {"CANCELLED"}
 
 
 async def _wait_failed(account: Account, job_id: str) -> dict[str, object]:
@@ -262,3 +277,104 @@ async def _wait_failed(account: Account, job_id: str) -> dict[str, object]:
             return dict(job)
         await asyncio.sleep(0.1)
     raise AssertionError("the job did not fail")
+
+
+GENERATE_VIDEO = """
+mutation($i: GenerateVideoInput!) { generateVideo(input: $i) {
+  generation { id status startImageGeneration { id } } } }
+"""
+GENERATION = """
+query($id: ID!) { generation(id: $id) { status errorCode
+  startImageGeneration { id status predictionId } } }
+"""
+
+
+class TestBudgetsGuardAllSpending:
+    async def test_a_standalone_generation_over_the_budget_is_refused(self, env: Env) -> None:
+        _, account, fake, client = env
+        campaign = await _campaign(account, client, budget="0.01")
+        video = {"campaignId": campaign, "prompt": "a can of cola", "duration": 5}
+        refused = await account.gql(GENERATE_VIDEO, {"i": video})
+        assert refused.code == "BUDGET_EXCEEDED"
+        assert refused.errors[0]["extensions"]["estimate"] == "0.183000"  # 5 s + start image
+        assert sum(fake.creations.values()) == 0
+        image = await account.gql(
+            "mutation($i: GenerateImageInput!) { generateImage(input: $i) { generation { id } } }",
+            {"i": {"campaignId": campaign, "prompt": "a can of cola"}},
+        )
+        assert image.ok()  # 0.003 fits
+
+    async def test_refinements_and_retries_are_refused_past_the_budget(
+        self, env: Env, db: AsyncSession
+    ) -> None:
+        _, account, fake, client = env
+        campaign = await _campaign(account, client)
+        job = await _ready_job(account, client, campaign)
+        estimate = (await account.gql(JOB, {"id": job["id"]})).ok()["node"]["estimatedCost"]
+        await _set_budget(account, campaign, estimate["amount"])  # all of it is reserved
+        creations = sum(fake.creations.values())
+        scene = job["scenes"][0]["id"]  # type: ignore[index]
+        for mutation, variables in (
+            (
+                'mutation($j: ID!) { rejectStoryboard(jobId: $j, feedback: "warmer") { job { id } } }',
+                {"j": job["id"]},
+            ),
+            ("mutation($s: ID!) { regenerateScene(sceneId: $s) { job { id } } }", {"s": scene}),
+        ):
+            refused = await account.gql(mutation, variables)
+            assert refused.code == "BUDGET_EXCEEDED", mutation
+        await db.execute(
+            sa.update(Job).where(col(Job.id) == _pk(job["id"])).values(status=JobStatus.FAILED)
+        )
+        await db.commit()
+        await _set_budget(account, campaign, "0.011")  # a failed job reserves nothing: lower it
+        refused = await account.gql(
+            "mutation($j: ID!) { retryJob(jobId: $j) { job { id } } }", {"j": job["id"]}
+        )
+        assert refused.code == "BUDGET_EXCEEDED"
+        assert sum(fake.creations.values()) == creations
+
+
+class TestCancelReachesTheStartImage:
+    async def test_cancelling_a_video_cancels_its_start_image_upstream(self, env: Env) -> None:
+        _, account, fake, client = env
+        fake.mode = "hold"
+        data = {"clientId": client, "prompt": "a can of cola", "duration": 5}
+        video = (await account.gql(GENERATE_VIDEO, {"i": data})).ok()["generateVideo"]
+        image = await _until_running(account, video["generation"]["id"])
+        result = await account.gql(
+            "mutation($i: CancelGenerationInput!) { cancelGeneration(input: $i) { generation { status } } }",
+            {"i": {"id": video["generation"]["id"]}},
+        )
+        assert result.ok()["cancelGeneration"]["generation"]["status"] == "CANCELED"
+        for _ in range(100):
+            if fake.cancels[image["predictionId"]]:
+                break
+            await asyncio.sleep(0.1)
+        assert fake.cancels[image["predictionId"]] >= 1
+        assert fake.predictions[image["predictionId"]].status == "canceled"
+        after = (await account.gql(GENERATION, {"id": video["generation"]["id"]})).ok()
+        assert after["generation"]["startImageGeneration"]["status"] == "CANCELED"
+        assert fake.creations["bytedance/seedance-1-lite"] == 0  # the video never started
+
+
+async def _until_running(account: Account, video: str) -> dict[str, str]:
+    for _ in range(200):
+        found = (await account.gql(GENERATION, {"id": video})).ok()["generation"]
+        image = found["startImageGeneration"]
+        if image and image["predictionId"]:
+            return dict(image)
+        await asyncio.sleep(0.05)
+    raise AssertionError("the start image never reached the provider")
+
+
+async def _set_budget(account: Account, campaign: str, amount: str) -> None:
+    result = await account.gql(
+        "mutation($i: UpdateCampaignInput!) { updateCampaign(input: $i) { campaign { id } } }",
+        {"i": {"id": campaign, "budget": {"amount": amount}}},
+    )
+    result.ok()
+
+
+def _pk(global_id: object) -> uuid.UUID:
+    return decode_global_id(str(global_id)).id

@@ -15,9 +15,9 @@ from app import __version__
 from app.engine import recovery
 from app.engine.deps import EngineDeps, install
 from app.engine.generation_flow import generation_workflow
+from app.engine.give_up import stop_and_book
 from app.engine.job_flow import PHASES  # importing registers the job workflows
 from app.engine.port import generation_workflow_id
-from app.engine.upstream import stop_upstream
 from app.generation.catalog import load_catalog
 from app.generation.local_provider import LocalProvider
 from app.generation.provider import Provider
@@ -113,16 +113,20 @@ class Engine:
             await self._queue.enqueue_async(generation_workflow, generation_id.hex)
 
     async def cancel_generation(self, generation_id: uuid.UUID) -> None:
-        """Stop the workflow and, at once, the prediction upstream (the sweep retries it)."""
-        await DBOS.cancel_workflow_async(generation_workflow_id(generation_id))
+        """Stop the workflow that runs it (a start image runs in its video's) and, at once,
+        the prediction upstream, booking what it used (the sweep retries a failed stop)."""
         async with self.runtime.read_sessionmaker() as session:
-            prediction_id = await session.scalar(
-                sa.select(col(Generation.provider_prediction_id)).where(
-                    col(Generation.id) == generation_id
+            row = (
+                await session.execute(
+                    sa.select(
+                        col(Generation.workflow_id), col(Generation.provider_prediction_id)
+                    ).where(col(Generation.id) == generation_id)
                 )
-            )
+            ).one_or_none()
+        workflow, prediction_id = row if row is not None else (None, None)
+        await DBOS.cancel_workflow_async(workflow or generation_workflow_id(generation_id))
         if prediction_id:
-            await stop_upstream(generation_id, prediction_id)
+            await stop_and_book(generation_id, prediction_id)
 
     async def start_job(
         self,
@@ -153,7 +157,7 @@ class Engine:
                 )
             ).all()
         for generation_id, prediction_id in rows:
-            await stop_upstream(generation_id, str(prediction_id))
+            await stop_and_book(generation_id, str(prediction_id))
 
     async def recover(self) -> recovery.Swept:
         """Unfinished work without a live workflow: started again, or failed if it ended."""

@@ -16,7 +16,7 @@ from dbos import DBOS
 from app.engine import records
 from app.engine.collect import collect
 from app.engine.deps import current
-from app.engine.give_up import failure_of, give_up_step
+from app.engine.give_up import failure_of, give_up_step, stop_and_book
 from app.engine.upstream import (
     LAST_LOOK_SECONDS,
     outcome_of,
@@ -238,7 +238,7 @@ async def wait_step(generation_id: str, prediction_id: str) -> dict[str, Any]:
         while deps.elapsed() < deadline:
             generation = await records.load(uuid.UUID(generation_id))
             if generation.status is GenerationStatus.CANCELED:
-                await stop_upstream(generation.id, prediction_id)
+                await stop_and_book(generation.id, prediction_id)
                 return {"status": "canceled"}
             state = _from_webhook(generation) or await poll_once(prediction_id)
             if state is not None and state.terminal:

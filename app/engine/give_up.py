@@ -53,6 +53,18 @@ async def give_up_step(generation_id: str, code: str, message: str) -> str:
     return "failed"
 
 
+async def stop_and_book(generation_id: uuid.UUID, prediction_id: str) -> None:
+    """Stop a cancelled generation's prediction and book what it used before it stopped."""
+    if not await stop_upstream(generation_id, prediction_id):
+        return  # not confirmed: the recovery sweep asks again
+    try:
+        state = await poll_once(prediction_id, LAST_LOOK_SECONDS)
+    except ProviderError:
+        return
+    if state is not None and state.terminal:
+        await book_spent(generation_id, outcome_of(state))
+
+
 async def _last_look(generation_id: uuid.UUID, prediction_id: str) -> dict[str, Any] | None:
     """What the provider says about the prediction; one that still runs is cancelled."""
     try:

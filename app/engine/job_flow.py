@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from dbos import DBOS, SetWorkflowID
 from dbos._error import DBOSAwaitedWorkflowCancelledError
@@ -33,7 +34,7 @@ async def job_storyboard_workflow(job_id: str, feedback: str) -> str:
         if not await plan_step(job_id, feedback, planner):
             return "stopped"
         images = await ensure_step(job_id, "image", "")
-        await run_generations(images.values())
+        await run_generations(images.values(), Parts(job_id, "image", images, first_step=2))
         return await storyboard_done_step(job_id, images)
 
 
@@ -42,7 +43,9 @@ async def job_render_workflow(job_id: str) -> str:
     with current().running():
         videos = await ensure_step(job_id, "video", "")
         music = await ensure_step(job_id, "music", "")
-        await run_generations([*videos.values(), *music.values()])
+        first = len(videos) + 2  # after the plan and one image per scene
+        parts = Parts(job_id, "video", {**videos, **music}, first_step=first)
+        await run_generations([*videos.values(), *music.values()], parts)
         if not await videos_done_step(job_id, videos, music):
             return "failed"
         return await compose_step(job_id)
@@ -52,19 +55,39 @@ async def job_render_workflow(job_id: str) -> str:
 async def job_scene_workflow(job_id: str, scene_id: str, recompose: bool) -> str:
     with current().running():
         image = await ensure_step(job_id, "image", scene_id)
-        await run_generations(image.values())
+        await run_generations(image.values(), Parts(job_id, "image", image))
         if not recompose:
             return await storyboard_done_step(job_id, image)
         if not await scene_image_step(job_id, image):
             return "failed"
         video = await ensure_step(job_id, "video", scene_id)
-        await run_generations(video.values())
+        await run_generations(video.values(), Parts(job_id, "video", video))
         if not await videos_done_step(job_id, video, {}):
             return "failed"
         return await compose_step(job_id)
 
 
-async def run_generations(generation_ids: Iterable[str]) -> None:
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """A stage's generations as parts of the job ({scene id or "music": generation id}):
+    each one that ends is announced, and moves the job's progress on from ``first_step``
+    (a refresh of one scene leaves the step count as it is)."""
+
+    job_id: str
+    kind: str
+    generations: dict[str, str]
+    first_step: int | None = None
+
+    def finished(self, generation_id: str) -> tuple[str, str, int | None]:
+        keys = list(self.generations)
+        index = list(self.generations.values()).index(generation_id)
+        key = keys[index]
+        kind = "music" if key == "music" else self.kind
+        step = None if self.first_step is None else self.first_step + index
+        return kind, key, step
+
+
+async def run_generations(generation_ids: Iterable[str], parts: Parts | None = None) -> None:
     """Run generations side by side, each as a child workflow, until all have ended.
 
     A workflow numbers its steps in the order they are called, and a restart replays them by
@@ -76,11 +99,26 @@ async def run_generations(generation_ids: Iterable[str]) -> None:
     handles = []
     for generation_id in generation_ids:
         with SetWorkflowID(generation_workflow_id(uuid.UUID(generation_id))):
-            handles.append(await DBOS.start_workflow_async(generation_workflow, generation_id))
-    for handle in handles:
+            started = await DBOS.start_workflow_async(generation_workflow, generation_id)
+        handles.append((generation_id, started))
+    for generation_id, handle in handles:
         # A cancelled generation's workflow may be cancelled too: the job's next step sees it.
         with contextlib.suppress(DBOSAwaitedWorkflowCancelledError):
             await handle.get_result()
+        if parts is not None:
+            kind, key, step = parts.finished(generation_id)
+            await part_step(parts.job_id, kind, key, generation_id, step)
+
+
+@DBOS.step(name="job_part")
+async def part_step(job_id: str, kind: str, key: str, generation_id: str, step: int | None) -> None:
+    """One part of the job ended (a scene's image or clip, the music): announced, counted."""
+    async with current().runtime.sessionmaker() as session, session.begin():
+        job = await job_steps.locked_job(session, job_id)
+        generation = await session.get(Generation, uuid.UUID(generation_id))
+        if job is None or generation is None:
+            return
+        await lifecycle.part_finished(session, job, kind, key, generation.status, step)
 
 
 @DBOS.step(name="job_plan_model")

@@ -13,7 +13,7 @@ from app.engine.deps import current
 from app.engine.port import generation_workflow_id
 from app.generation.catalog import GenericParams
 from app.generation.pricing import estimate
-from app.models import Client, Generation, Job, Scene
+from app.models import Campaign, Client, Generation, Job, Scene
 from app.models.enums import (
     GENERATION_STOPPED,
     GenerationKind,
@@ -22,7 +22,7 @@ from app.models.enums import (
 )
 from app.services.jobs import lifecycle, storyboard_llm
 from app.services.jobs.brief import Brief
-from app.services.jobs.storyboard import plan
+from app.services.jobs.storyboard import Setting, plan
 
 KINDS = {
     "image": GenerationKind.IMAGE,
@@ -57,12 +57,10 @@ async def plan_scenes(
 
     Returns whether the text model's plan was used.
     """
-    client = await session.get(Client, job.client_id)
-    brief = brief_of(job)
-    brand = client.brand_guidelines if client else None
-    from_model = storyboard_llm.parse(model_text, brief) if model_text else None
+    brief, setting = brief_of(job), await setting_of(session, job, feedback)
+    from_model = storyboard_llm.parse(model_text, brief, setting) if model_text else None
     await session.execute(sa.delete(Scene).where(col(Scene.job_id) == job.id))
-    for scene in from_model or plan(brief, brand, feedback):
+    for scene in from_model or plan(brief, setting):
         session.add(
             Scene(
                 job_id=job.id,
@@ -77,6 +75,19 @@ async def plan_scenes(
         )
     await session.flush()
     return from_model is not None
+
+
+async def setting_of(session: AsyncSession, job: Job, feedback: str | None) -> Setting:
+    """The brand, campaign brief, feedback and renderable clip lengths a plan is made with."""
+    client = await session.get(Client, job.client_id)
+    campaign = await session.get(Campaign, job.campaign_id) if job.campaign_id else None
+    video = current().catalog.get(job.model_preferences["video"])
+    return Setting(
+        brand=client.brand_guidelines if client else None,
+        campaign=campaign.brief if campaign else None,
+        feedback=feedback,
+        renderable=video.durations,
+    )
 
 
 async def ensure_plan_generation(
@@ -98,9 +109,8 @@ async def ensure_plan_generation(
     ).scalar_one_or_none()
     if existing is not None:
         return existing.id
-    client = await session.get(Client, job.client_id)
-    brand = client.brand_guidelines if client else None
-    params = GenericParams(prompt=storyboard_llm.prompt(brief_of(job), brand, feedback))
+    setting = await setting_of(session, job, feedback)
+    params = GenericParams(prompt=storyboard_llm.prompt(brief_of(job), setting))
     generation = Generation(
         workspace_id=job.workspace_id,
         client_id=job.client_id,

@@ -50,8 +50,21 @@ class ModelSpec:
     requires_reference: bool = False
     checked_at: str = ""
 
+    def renders(self, duration: float | None) -> float:
+        """The length the model renders for a wanted ``duration``: the shortest allowed one
+        that covers it (a longer clip is cut to its scene; a shorter one would freeze), or the
+        longest there is."""
+        wanted = float(duration) if duration else float(self.durations[0] if self.durations else 5)
+        if self.durations:
+            covering = [d for d in self.durations if d >= wanted - 1e-6]
+            return float(min(covering) if covering else max(self.durations))
+        if self.max_duration is not None:
+            return min(wanted, float(self.max_duration))
+        return wanted
+
     def provider_input(self, params: GenericParams) -> dict[str, Any]:
-        """The model's own input names and values, defaults first."""
+        """The model's own input names and values, defaults first; a duration is one the model
+        renders (see ``renders``)."""
         inputs = dict(self.defaults)
         for generic, value in params.as_dict().items():
             name = self.params.get(generic)
@@ -60,8 +73,12 @@ class ModelSpec:
             if name.endswith("[]"):
                 inputs[name[:-2]] = [value]
             else:
-                inputs[name] = int(value) if generic == "duration" and self.durations else value
+                inputs[name] = self._duration_input(value) if generic == "duration" else value
         return inputs
+
+    def _duration_input(self, value: Any) -> Any:
+        rendered = self.renders(float(value))
+        return int(rendered) if self.durations else rendered
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,10 +56,5 @@ def actual(
 
 
 def snap_duration(spec: ModelSpec, duration: float | None) -> float:
-    """The duration the model will really produce (the nearest allowed value)."""
-    wanted = duration or (spec.durations[0] if spec.durations else 5.0)
-    if spec.durations:
-        return float(min(spec.durations, key=lambda allowed: (abs(allowed - wanted), allowed)))
-    if spec.max_duration is not None:
-        return min(float(wanted), float(spec.max_duration))
-    return float(wanted)
+    """The duration the model will really produce, and is billed for (``ModelSpec.renders``)."""
+    return spec.renders(duration)

@@ -60,11 +60,20 @@ def compose(clips: list[Clip], music: Path | None, target: Path, size: tuple[int
     return total
 
 
+def frame_counts(durations: list[float]) -> list[int]:
+    """Frames per clip, each cut at its scene's end on the frame grid: they add up to the
+    whole ad's length, so rounding never adds or drops a frame overall."""
+    counts, start = [], 0.0
+    for duration in durations:
+        counts.append(round((start + duration) * FPS) - round(start * FPS))
+        start += duration
+    return counts
+
+
 def _frames(clips: list[Clip], size: tuple[int, int]) -> Iterator[Image.Image]:
     previous: Image.Image | None = None
     black = Image.new("RGB", size)
-    for clip in clips:
-        count = round(clip.duration * FPS)
+    for clip, count in zip(clips, frame_counts([c.duration for c in clips]), strict=True):
         blend = min(round(TRANSITION_SECONDS * FPS), count)
         last = black
         for index, frame in enumerate(_clip_frames(clip, size, count)):
@@ -90,25 +99,28 @@ def _transition(
 
 
 def _clip_frames(clip: Clip, size: tuple[int, int], count: int) -> Iterator[Image.Image]:
-    """Exactly ``count`` frames: the clip resampled to FPS, its last frame held if it is short."""
+    """Exactly ``count`` frames: the clip resampled to FPS and cut there. Each output frame
+    shows the source frame on screen at its time, so every source frame keeps its own length
+    (clips are rendered at least as long as their scene; a short one has its last frame held).
+    """
     produced = 0
-    last: Image.Image | None = None
+    current: av.VideoFrame | None = None  # the source frame on screen
+    image: Image.Image | None = None  # it, fitted once it is first shown
     with av.open(str(clip.path)) as source:
         stream = source.streams.video[0]
+        base = stream.time_base
         for decoded in source.decode(stream):
-            base = stream.time_base
-            seconds = float(decoded.pts * base) if decoded.pts is not None and base else 0.0
-            image = None
-            while produced < count and produced / FPS <= seconds + 1e-6:
-                image = image or _fit(decoded.to_image(), size)  # type: ignore[no-untyped-call]
-                last = image
-                produced += 1
+            starts = float(decoded.pts * base) if decoded.pts is not None and base else 0.0
+            while current is not None and produced < count and produced / FPS < starts - 1e-6:
+                image = image or _fit(current.to_image(), size)  # type: ignore[no-untyped-call]
                 yield image
+                produced += 1
             if produced >= count:
                 return
-            if image is None:
-                last = _fit(decoded.to_image(), size)  # type: ignore[no-untyped-call]
-    filler = last or Image.new("RGB", size)
+            current, image = decoded, None
+    if current is not None:
+        image = image or _fit(current.to_image(), size)  # type: ignore[no-untyped-call]
+    filler = image or Image.new("RGB", size)
     for _ in range(count - produced):
         yield filler
 

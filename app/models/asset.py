@@ -34,6 +34,7 @@ class Asset(TimestampedModel, table=True):
         sa.Index("ix_asset_campaign_created", "campaign_id", "created_at", "id"),
         sa.Index("ix_asset_workspace_sha256", "workspace_id", "sha256"),
         sa.CheckConstraint("size_bytes IS NULL OR size_bytes >= 0", name="size_non_negative"),
+        sa.UniqueConstraint("workspace_id", "idempotency_key"),
     )
 
     id: uuid.UUID = primary_key()
@@ -60,6 +61,7 @@ class Asset(TimestampedModel, table=True):
     waveform_key: str | None = Field(default=None, max_length=255, index=True)
     source_url: str | None = Field(default=None, max_length=2048)
     upload_expires_at: datetime | None = timestamp()
+    idempotency_key: str | None = Field(default=None, max_length=128)
 
 
 class Blob(SQLModel, table=True):

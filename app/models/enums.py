@@ -114,6 +114,7 @@ class SceneStatus(StrEnum):
     VIDEO_PROCESSING = "video_processing"
     VIDEO_READY = "video_ready"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # its job stopped before this scene was finished
 
 
 class CostKind(StrEnum):

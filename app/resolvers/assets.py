@@ -18,6 +18,7 @@ from app.media.fetch import Fetched, UrlGuard, fetch
 from app.media.intake import Received
 from app.media.probe import Probe
 from app.media.rules import Declared, sanitize_filename
+from app.models import Asset
 from app.models.enums import AssetKind, AssetSource
 from app.schema.changes import given
 from app.schema.context import Context, Info
@@ -26,7 +27,7 @@ from app.schema.types.asset import AssetType, asset_from_model
 from app.services import assets, blobs
 from app.services.assets import NewAsset, clean_tags, store_asset, upload_expiry
 from app.services.ingest import receive_and_probe
-from app.services.placement import place
+from app.services.placement import Placement, place
 from app.services.validation import FieldErrors
 
 CHUNK = 256 * 1024
@@ -42,6 +43,11 @@ class AssetPlacementInput:
     client_id: strawberry.ID | None = None
     campaign_id: strawberry.ID | None = None
     tags: list[str] = strawberry.field(default_factory=list)
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="The same key (in the workspace) returns the asset the first request made, "
+        "without sending or fetching the bytes again; with another request it is CONFLICT.",
+    )
 
 
 @strawberry.input
@@ -107,19 +113,31 @@ async def _new_asset(
     with FieldErrors() as errors:
         tags = clean_tags(errors, data.tags)
     name = sanitize_filename(data.name or filename)
-    return NewAsset(placement, name, tags, source, url)
+    return NewAsset(placement, name, tags, source, url, _key(data))
 
 
-async def _check_placement(ctx: Context, data: AssetPlacementInput) -> None:
+def _key(data: AssetPlacementInput) -> str | None:
+    return (data.idempotency_key or None) and data.idempotency_key[:128]
+
+
+async def _check_placement(ctx: Context, data: AssetPlacementInput) -> Placement:
     """The caller may add assets there (a short read of its own: no lock while fetching)."""
     async with ctx.runtime.read_sessionmaker() as session:
-        await place(
+        return await place(
             session,
             ctx.actor,
             workspace_id=_id(data.workspace_id, "Workspace", "workspaceId"),
             client_id=_id(data.client_id, "Client", "clientId"),
             campaign_id=_id(data.campaign_id, "Campaign", "campaignId"),
         )
+
+
+async def _replayed(ctx: Context, data: AssetPlacementInput, replay: assets.Replay) -> Asset | None:
+    """The asset an earlier request with the same key made, checked before any work."""
+    if not _key(data):
+        return None
+    placement = await _check_placement(ctx, data)
+    return await assets.replayed(ctx.session, placement.workspace_id, _key(data), replay)
 
 
 async def _fetch_and_probe(
@@ -175,10 +193,16 @@ class AssetMutation:
         filename = getattr(file, "filename", None) or "upload"
         declared = Declared(filename, input.kind, getattr(file, "content_type", None))
         try:
-            await _count_upload(ctx)
+            name = sanitize_filename(input.name or filename)
+            earlier = await _replayed(ctx, input, assets.Replay(AssetSource.UPLOADED, name))
+            if earlier is None:
+                await _count_upload(ctx)
         except BaseException:
             await file.close()  # type: ignore[attr-defined]
             raise
+        if earlier is not None:
+            await file.close()  # type: ignore[attr-defined]
+            return AssetPayload(asset=asset_from_model(earlier))
         # Checked and probed before the transaction opens: no lock is held while bytes move.
         received, probe = await receive_and_probe(
             ctx.runtime.storage, ctx.runtime.caps, declared, _chunks(file)
@@ -199,6 +223,16 @@ class AssetMutation:
         input: CreateAssetUploadInput,
     ) -> CreateAssetUploadPayload | None:
         ctx = info.context
+        name = sanitize_filename(input.name or "upload")
+        replay = assets.Replay(AssetSource.UPLOADED, name, size=input.size)
+        earlier = await _replayed(ctx, input, replay)
+        if earlier is not None:
+            expires = earlier.upload_expires_at or ctx.now()
+            return CreateAssetUploadPayload(
+                asset=asset_from_model(earlier),
+                upload_url=ctx.runtime.links.upload_url(earlier.id, expires),
+                expires_at=expires,
+            )
         await _count_upload(ctx)
         new = await _new_asset(ctx, input, input.name or "upload", AssetSource.UPLOADED)
         expires_at = upload_expiry(ctx.now(), ctx.settings.upload_url_ttl_seconds)
@@ -224,6 +258,10 @@ class AssetMutation:
         input: ImportAssetFromUrlInput,
     ) -> AssetPayload | None:
         ctx = info.context
+        replay = assets.Replay(AssetSource.IMPORTED, url=input.url)
+        earlier = await _replayed(ctx, input, replay)
+        if earlier is not None:
+            return AssetPayload(asset=asset_from_model(earlier))
         await _count_upload(ctx)
         await _check_placement(ctx, input)  # the caller's rights before any byte is fetched
         received, probe, fetched = await _fetch_and_probe(ctx, input)

@@ -104,9 +104,13 @@ async def _launch(
         idempotency_key=(data.idempotency_key or None) and data.idempotency_key[:128],
     )
     limit = getattr(ctx.settings, RATE_SETTING[kind])
-    await ctx.runtime.limiter.hit(f"generate-{kind.value}", ctx.actor.user_id, limit)
     generation, _ = await generations.launch(
-        ctx.session, ctx.actor, load_catalog(), engine, request
+        ctx.session,
+        ctx.actor,
+        load_catalog(),
+        engine,
+        request,
+        admit=lambda: ctx.runtime.limiter.hit(f"generate-{kind.value}", ctx.actor.user_id, limit),
     )
     return GenerationPayload(generation=GenerationType.from_model(generation))
 

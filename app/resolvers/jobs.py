@@ -18,7 +18,6 @@ from app.schema.extensions import mutation
 from app.schema.types.job import CostEstimate, JobType, SceneType
 from app.services.jobs import review, service
 from app.services.jobs.brief import Brief
-from app.services.jobs.estimate import estimate_job
 
 
 @strawberry.input
@@ -154,12 +153,14 @@ def _job_id(value: strawberry.ID) -> uuid.UUID:
 @strawberry.type
 class JobQuery:
     @strawberry.field(description="Price a job without creating it (the same input as createJob).")
-    def estimate_job_cost(self, info: Info, input: CreateJobInput) -> CostEstimate:
-        engine = info.context.runtime.work
+    async def estimate_job_cost(self, info: Info, input: CreateJobInput) -> CostEstimate:
+        ctx = info.context
+        engine = ctx.runtime.work
         provider = engine.provider_name if engine is not None else "local"
-        return CostEstimate.from_estimate(
-            estimate_job(to_brief(input), load_catalog(), provider, info.context.now())
+        priced = await service.estimate(
+            ctx.session, ctx.actor, load_catalog(), provider, to_brief(input), ctx.now()
         )
+        return CostEstimate.from_estimate(priced)
 
 
 @strawberry.type
@@ -169,7 +170,7 @@ class JobMutation:
         ctx = info.context
         engine = _engine(ctx)
         brief = to_brief(input)
-        await ctx.runtime.limiter.hit("create-job", ctx.actor.user_id, ctx.settings.job_rate_limit)
+        limit = ctx.settings.job_rate_limit
         created = await service.create_job(
             ctx.session,
             ctx.actor,
@@ -178,6 +179,7 @@ class JobMutation:
             brief,
             idempotency_key=(input.idempotency_key or None),
             now=ctx.now(),
+            admit=lambda: ctx.runtime.limiter.hit("create-job", ctx.actor.user_id, limit),
         )
         return CreateJobPayload(
             job=JobType.from_model(created.job),
@@ -198,7 +200,12 @@ class JobMutation:
     ) -> JobPayload | None:
         ctx = info.context
         job = await review.reject_storyboard(
-            ctx.session, ctx.actor, _engine(ctx), job_id=_job_id(job_id), feedback=feedback
+            ctx.session,
+            ctx.actor,
+            _engine(ctx),
+            load_catalog(),
+            job_id=_job_id(job_id),
+            feedback=feedback,
         )
         return JobPayload(job=JobType.from_model(job))
 
@@ -235,6 +242,7 @@ class JobMutation:
             ctx.session,
             ctx.actor,
             _engine(ctx),
+            load_catalog(),
             scene_id=expect_global_id(scene_id, "Scene", field="sceneId"),
             prompt=prompt,
         )

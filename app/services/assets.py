@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -41,6 +42,7 @@ class NewAsset:
     tags: list[str] = field(default_factory=list)
     source: AssetSource = AssetSource.UPLOADED
     source_url: str | None = None
+    idempotency_key: str | None = None  # the same key in the workspace gives this asset back
 
 
 def clean_tags(errors: FieldErrors, tags: list[str] | None) -> list[str]:
@@ -85,6 +87,7 @@ async def store_asset(
         tags=new.tags,
         source=new.source,
         source_url=new.source_url,
+        idempotency_key=new.idempotency_key,
     )
     asset.kind, asset.format, asset.mime_type = (
         received.media.kind,
@@ -97,8 +100,7 @@ async def store_asset(
     asset.upload_expires_at = None
     asset.thumbnail_key = await _keep_derived(session, storage, new.placement, probe.thumbnail)
     asset.waveform_key = await _keep_derived(session, storage, new.placement, probe.waveform)
-    session.add(asset)
-    await session.flush()
+    await _add_once(session, asset)
     return asset
 
 
@@ -155,11 +157,71 @@ async def create_pending_upload(
         mime_type=mime_type,
         status=AssetStatus.PENDING,
         upload_expires_at=expires_at,
+        idempotency_key=new.idempotency_key,
     )
     asset.format = None if kind is not None else "unknown"
-    session.add(asset)
-    await session.flush()
+    await _add_once(session, asset)
     return asset
+
+
+async def _add_once(session: AsyncSession, asset: Asset) -> None:
+    """Insert the asset; CONFLICT when a request with its idempotency key won the race."""
+    if asset.idempotency_key is None:
+        session.add(asset)
+        await session.flush()
+        return
+    try:
+        async with session.begin_nested():
+            session.add(asset)
+            await session.flush()
+    except IntegrityError:
+        raise ConflictError(
+            "A request with this idempotencyKey is being handled; send it again.",
+            fields={"idempotencyKey": "is in use by a request under way"},
+        ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """What an idempotent asset request asked for, to compare with what the key made."""
+
+    source: AssetSource
+    name: str | None = None
+    url: str | None = None
+    size: int | None = None
+
+
+async def replayed(
+    session: AsyncSession, workspace_id: uuid.UUID, key: str | None, request: Replay
+) -> Asset | None:
+    """The asset an earlier request with this key made (None if none); CONFLICT when that
+    request asked for something else."""
+    if not key:
+        return None
+    asset = (
+        await session.execute(
+            sa.select(Asset).where(
+                col(Asset.workspace_id) == workspace_id, col(Asset.idempotency_key) == key
+            )
+        )
+    ).scalar_one_or_none()
+    if asset is None:
+        return None
+    if not _same(asset, request):
+        raise ConflictError(
+            "This idempotencyKey was used for a different request.",
+            fields={"idempotencyKey": "was used with other inputs"},
+        )
+    return asset
+
+
+def _same(asset: Asset, request: Replay) -> bool:
+    return (
+        asset.source is request.source
+        and (request.name is None or asset.name == request.name)
+        and (request.url is None or asset.source_url == request.url)
+        and (request.size is None or asset.size_bytes == request.size)
+    )
 
 
 async def claim_upload(session: AsyncSession, asset_id: uuid.UUID, now: datetime) -> Asset:

@@ -129,6 +129,11 @@ async def cancelled(
     if engine is not None:
         generation_id = row.id
         after_commit(session, lambda: engine.cancel_generation(generation_id))
+    child = row.input.get("child_generation_id")
+    if child:  # a video's start image still being made is cancelled with it
+        start_image = await session.get(Generation, uuid.UUID(child), with_for_update=True)
+        if start_image is not None:
+            await cancelled(session, start_image, "Its video was cancelled.", now, engine)
     return True
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,8 +24,10 @@ from app.models.enums import (
     GenerationKind,
     Role,
 )
+from app.services import budgets
 from app.services import generation_lifecycle as lifecycle
 from app.services.access import get_visible
+from app.services.admission import Admit, admit_all
 from app.services.events import generation_stream, record
 from app.services.ledger import Owner, book_estimate
 from app.services.placement import Placement
@@ -48,9 +51,11 @@ async def launch(
     catalog: Catalog,
     engine: WorkEngine,
     request: LaunchRequest,
+    admit: Admit = admit_all,
 ) -> tuple[Generation, bool]:
-    """The generation for this request and whether it is new (an idempotent repeat is not).
-    A new one starts once the operation commits."""
+    """The generation for this request and whether it is new (an idempotent repeat is not,
+    and is not counted by ``admit``). A new one is checked against its campaign's budget and
+    starts once the operation commits."""
     spec = _model(catalog, engine.provider_name, request)
     existing = await _by_key(session, request.placement.workspace_id, request.idempotency_key)
     stored_input = await _stored_input(session, actor, spec, request)
@@ -61,9 +66,24 @@ async def launch(
                 fields={"idempotencyKey": "was used with other inputs"},
             )
         return existing, False
+    await admit()
+    charge = estimate(spec, request.params)
+    await budgets.check(
+        session,
+        request.placement.campaign_id,
+        charge.amount + _chained(catalog, spec, stored_input),
+    )
     generation = await _create(session, actor, spec, request, stored_input)
     lifecycle.start(session, engine, generation)
     return generation, True
+
+
+def _chained(catalog: Catalog, spec: ModelSpec, stored_input: dict[str, Any]) -> Decimal:
+    """What the start image a video without a reference will first generate costs."""
+    if not stored_input.get("chain_image"):
+        return Decimal(0)
+    image = catalog.default_for(spec.provider, GenerationKind.IMAGE)
+    return estimate(image, GenericParams.from_dict(stored_input.get("params", {}))).amount
 
 
 def _model(catalog: Catalog, provider: str, request: LaunchRequest) -> ModelSpec:

@@ -107,3 +107,14 @@ async def campaign_stats(
         average = to_money(completed) / count if count else ZERO
         stats[campaign_id] = CampaignStats(count, to_money(spend), to_money(average))
     return stats
+
+
+async def job_spend(session: AsyncSession, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, Decimal]:
+    """What each job's generations were charged, whatever the job's state (one statement)."""
+    statement = (
+        sa.select(col(CostEntry.job_id), sa.func.sum(col(CostEntry.amount)))
+        .where(col(CostEntry.job_id).in_(job_ids), col(CostEntry.kind) == CostKind.ACTUAL)
+        .group_by(col(CostEntry.job_id))
+    )
+    rows = await session.execute(statement)
+    return {job_id: to_money(spent) for job_id, spent in rows if job_id is not None}

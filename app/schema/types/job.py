@@ -143,7 +143,6 @@ class JobType(Node):
     refinement_count: int
     feedback: str | None
     estimated_cost: Money | None
-    actual_cost: Money
     error_code: str | None
     error_message: str | None
     created_at: datetime
@@ -182,8 +181,6 @@ class JobType(Node):
             refinement_count=row.refinement_count,
             feedback=row.feedback,
             estimated_cost=money(row.estimated_cost, row.currency),
-            actual_cost=money(row.actual_cost, row.currency)
-            or Money(amount=row.actual_cost, currency="USD"),
             error_code=row.error_code,
             error_message=row.error_message,
             created_at=row.created_at,
@@ -191,6 +188,14 @@ class JobType(Node):
             completed_at=row.completed_at,
             row=row,
         )
+
+    @strawberry.field(
+        description="What the job's generations were charged so far, whatever its state "
+        "(a cancelled or failed job shows what it spent)."
+    )
+    async def actual_cost(self, info: Info) -> Money:
+        spent = await info.context.loaders.job_spend.load(self.row.id)
+        return Money(amount=spent, currency=self.row.currency)
 
     @strawberry.field(description="The storyboard, in order.")
     async def scenes(self, info: Info) -> list[SceneType]:

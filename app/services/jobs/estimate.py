@@ -56,7 +56,7 @@ def job_models(brief: Brief, catalog: Catalog, provider: str) -> dict[str, Model
 
 def estimate_job(brief: Brief, catalog: Catalog, provider: str, now: datetime) -> JobEstimate:
     models = job_models(brief, catalog, provider)
-    scenes = split_duration(brief.duration, brief.scenes)
+    scenes = split_duration(brief.duration, brief.scenes, models["video"].durations)
     image = estimate(models["image"], GenericParams(prompt="x"))
     videos = [estimate(models["video"], GenericParams(duration=d)) for d in scenes]
     music = estimate(models["music"], GenericParams(duration=float(brief.duration)))

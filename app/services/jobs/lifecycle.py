@@ -21,11 +21,18 @@ from sqlmodel import col
 
 from app.after_commit import after_commit
 from app.engine.port import WorkEngine, job_phase, job_workflow_id
-from app.models import Generation, Job
-from app.models.enums import GENERATION_FINAL, JOB_FINAL, JobStatus
+from app.models import Generation, Job, Scene
+from app.models.enums import (
+    GENERATION_FINAL,
+    JOB_FINAL,
+    GenerationStatus,
+    JobStatus,
+    SceneStatus,
+)
 from app.services import generation_lifecycle
 from app.services.jobs.records import job_event, progress
 
+SCENE_WORKING = (SceneStatus.PENDING, SceneStatus.IMAGE_PROCESSING, SceneStatus.VIDEO_PROCESSING)
 OVERRUN = Decimal("1.2")  # an actual cost over 120 % of the estimate is announced
 
 
@@ -74,8 +81,31 @@ async def move(
     await job_event(session, job, event, payload)
 
 
+PART_NAMES = {"image": "scene image", "video": "scene clip", "music": "music"}
+
+
+async def part_finished(
+    session: AsyncSession,
+    job: Job,
+    kind: str,
+    key: str,
+    status: GenerationStatus,
+    step: int | None,
+) -> None:
+    """One part of the job (a scene's image or clip, the music) ended: one event, and the
+    job's progress moved to ``step`` (kept where it is when None)."""
+    done = status is GenerationStatus.SUCCEEDED
+    name = PART_NAMES.get(kind, kind)
+    stage = (job.progress or {}).get("stage", kind)
+    message = f"{name.capitalize()} {'ready' if done else 'could not be made'}."
+    progress(job, stage, message, step=step)
+    payload = {"part": kind, "sceneId": None if key == "music" else key, "ok": done}
+    await job_event(session, job, "job.part_finished", payload)
+
+
 async def fail(session: AsyncSession, job: Job, code: str, message: str) -> None:
     job.error_code, job.error_message = code, message[:2000]
+    await _stop_scenes(session, job.id)
     await move(session, job, JobStatus.FAILED, "failed", message, "job.failed", {"error": message})
 
 
@@ -91,6 +121,7 @@ async def complete(
         "The ad is ready.",
         "job.completed",
         {"assetId": asset_id.hex, "actualCost": str(actual_cost)},
+        step=(job.progress or {}).get("totalSteps"),
         percent=100.0,
     )
     estimate = job.estimated_cost or Decimal(0)
@@ -108,11 +139,22 @@ async def cancel(session: AsyncSession, job: Job, engine: WorkEngine | None, now
     progress(job, "cancelled", "Cancelled.")
     for row in await _unfinished_generations(session, job.id):
         await generation_lifecycle.cancelled(session, row, "Job cancelled.", now)
+    await _stop_scenes(session, job.id)
     await job_event(session, job, "job.cancelled")
     workflow, job_id = job.workflow_id, job.id
     if engine is not None and workflow:
         after_commit(session, lambda: engine.cancel_job(job_id, workflow))
     return True
+
+
+async def _stop_scenes(session: AsyncSession, job_id: uuid.UUID) -> None:
+    """Scenes still being drawn or rendered when the job stopped are CANCELLED."""
+    await session.execute(
+        sa.update(Scene)
+        .where(col(Scene.job_id) == job_id, col(Scene.status).in_(SCENE_WORKING))
+        .values(status=SceneStatus.CANCELLED)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 async def _unfinished_generations(session: AsyncSession, job_id: uuid.UUID) -> Sequence[Generation]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,8 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.actor import Actor
 from app.engine.port import WorkEngine
 from app.errors import BadUserInputError, ConflictError, NotFoundError
+from app.generation.catalog import Catalog, GenericParams
+from app.generation.pricing import estimate
 from app.models import Job, Scene
 from app.models.enums import JobStatus, Role, SceneStatus, Transition
+from app.services import budgets
 from app.services.access import get_visible
 from app.services.jobs import lifecycle
 from app.services.jobs.records import job_event, progress
@@ -112,6 +116,7 @@ async def regenerate_scene(
     session: AsyncSession,
     actor: Actor,
     engine: WorkEngine,
+    catalog: Catalog,
     *,
     scene_id: uuid.UUID,
     prompt: str | None,
@@ -125,6 +130,8 @@ async def regenerate_scene(
             f"A scene can be regenerated in review or once the job is done (now {job.status.name})."
         )
     _refine(job)
+    extra = [("video", scene.duration_seconds)] if recompose else []
+    await budgets.check(session, job.campaign_id, _cost(catalog, job, [("image", None), *extra]))
     if prompt:
         scene.image_prompt = prompt.strip()[:2000]
     scene.status = SceneStatus.IMAGE_PROCESSING
@@ -138,18 +145,36 @@ async def regenerate_scene(
 
 
 async def reject_storyboard(
-    session: AsyncSession, actor: Actor, engine: WorkEngine, *, job_id: uuid.UUID, feedback: str
+    session: AsyncSession,
+    actor: Actor,
+    engine: WorkEngine,
+    catalog: Catalog,
+    *,
+    job_id: uuid.UUID,
+    feedback: str,
 ) -> Job:
     job = await _job_in_review(session, actor, job_id)
     with FieldErrors() as errors:
         feedback = errors.text("feedback", feedback, min_length=1, max_length=2000) or ""
     _refine(job)
+    images = [("image", None)] * len(await scenes_of(session, job.id))
+    await budgets.check(session, job.campaign_id, _cost(catalog, job, images))
     job.feedback, job.approved, job.status = feedback, False, JobStatus.STORYBOARD_PROCESSING
     progress(job, "storyboard", "Re-planning with your feedback.")
     await job_event(session, job, "job.storyboard_rejected", {"feedback": feedback})
     lifecycle.start(session, engine, job, "storyboard", feedback)
     await session.flush()
     return job
+
+
+def _cost(catalog: Catalog, job: Job, parts: Sequence[tuple[str, float | None]]) -> Decimal:
+    """What a refinement renders again, priced with the job's models: (kind, seconds)."""
+    total = Decimal(0)
+    for kind, seconds in parts:
+        spec = catalog.get(job.model_preferences[kind])
+        params = GenericParams(aspect_ratio=job.aspect_ratio.value, duration=seconds)
+        total += estimate(spec, params).amount
+    return total
 
 
 def _refine(job: Job) -> None:

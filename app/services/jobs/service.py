@@ -13,19 +13,19 @@ from sqlmodel import col
 
 from app.auth.actor import Actor
 from app.engine.port import WorkEngine
-from app.errors import BadUserInputError, BudgetExceededError, ConflictError
+from app.errors import BadUserInputError, ConflictError
 from app.generation.catalog import Catalog
 from app.generation.pricing import Charge
-from app.models import Campaign, Client, CostEntry, Job, Scene
+from app.models import Campaign, Client, Job, Scene
 from app.models.enums import (
-    JOB_FINAL,
     BillingBasis,
     CampaignStatus,
-    CostKind,
     JobStatus,
     Role,
 )
+from app.services import budgets, ledger
 from app.services.access import get_visible
+from app.services.admission import Admit, admit_all
 from app.services.jobs import lifecycle
 from app.services.jobs.brief import Brief
 from app.services.jobs.estimate import JobEstimate, estimate_job, job_models
@@ -42,6 +42,20 @@ class Created:
     new: bool
 
 
+async def estimate(
+    session: AsyncSession,
+    actor: Actor,
+    catalog: Catalog,
+    provider: str,
+    brief: Brief,
+    now: datetime,
+) -> JobEstimate:
+    """What the job would cost, for a client (and campaign) the caller can see."""
+    client = await get_visible(session, actor, Client, brief.client_id, what="Client")
+    await _campaign(session, actor, brief, client)
+    return estimate_job(brief.check(), catalog, provider, now)
+
+
 async def create_job(
     session: AsyncSession,
     actor: Actor,
@@ -51,20 +65,29 @@ async def create_job(
     *,
     idempotency_key: str | None,
     now: datetime,
+    admit: Admit = admit_all,
 ) -> Created:
+    """A new job, budgeted and started once this commits. A repeated idempotency key returns
+    the job it made (started if a crash kept it from starting) without calling ``admit``;
+    with a different brief it is CONFLICT."""
     client = await get_visible(session, actor, Client, brief.client_id, what="Client")
     actor.require(client.workspace_id, Role.EDITOR)
     campaign = await _campaign(session, actor, brief, client)
     provider = engine.provider_name
     estimate = estimate_job(brief.check(), catalog, provider, now)
+    job = _new_job(actor, client, campaign, brief, catalog, provider, estimate, idempotency_key)
     existing = await _by_key(session, client.workspace_id, idempotency_key)
     if existing is not None:
+        if not same_request(existing, job):
+            raise ConflictError(
+                "This idempotencyKey was used for a different brief.",
+                fields={"idempotencyKey": "was used with another brief"},
+            )
         if existing.status is JobStatus.PENDING:
             lifecycle.restart(session, engine, existing)  # a crash kept it from starting
         return Created(existing, estimate, False)
-    if campaign is not None:
-        await check_budget(session, campaign, estimate.total)
-    job = _new_job(actor, client, campaign, brief, catalog, provider, estimate, idempotency_key)
+    await admit()
+    await budgets.check(session, job.campaign_id, estimate.total)
     session.add(job)
     await session.flush()
     for line in estimate.lines:
@@ -117,6 +140,36 @@ def _new_job(
     )
 
 
+async def still_to_spend(session: AsyncSession, job: Job) -> Decimal:
+    """The job's estimate beyond what it has been charged already."""
+    left = (job.estimated_cost or Decimal(0)) - await ledger.actual_total(session, job.id)
+    return max(left, Decimal(0))
+
+
+SAME_REQUEST_FIELDS = (
+    "client_id",
+    "campaign_id",
+    "product",
+    "target_audience",
+    "key_message",
+    "call_to_action",
+    "style",
+    "tone",
+    "visual_elements",
+    "music_style",
+    "duration_seconds",
+    "aspect_ratio",
+    "resolution",
+    "scene_count",
+    "model_preferences",
+)
+
+
+def same_request(existing: Job, new: Job) -> bool:
+    """Whether two jobs were made from the same brief (what an idempotent replay must be)."""
+    return all(getattr(existing, name) == getattr(new, name) for name in SAME_REQUEST_FIELDS)
+
+
 async def _campaign(
     session: AsyncSession, actor: Actor, brief: Brief, client: Client
 ) -> Campaign | None:
@@ -141,38 +194,6 @@ async def _by_key(session: AsyncSession, workspace_id: uuid.UUID, key: str | Non
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def check_budget(
-    session: AsyncSession,
-    campaign: Campaign,
-    amount: Decimal,
-    *,
-    excluding: uuid.UUID | None = None,
-) -> None:
-    """Refuse work whose estimate exceeds what remains of the campaign's budget."""
-    if campaign.budget is None:
-        return
-    spent = await session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(col(CostEntry.amount)), 0)).where(
-            col(CostEntry.campaign_id) == campaign.id, col(CostEntry.kind) == CostKind.ACTUAL
-        )
-    )
-    reserved = await session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(col(Job.estimated_cost)), 0)).where(
-            col(Job.campaign_id) == campaign.id,
-            col(Job.status).not_in(JOB_FINAL),
-            col(Job.id) != (excluding or uuid.UUID(int=0)),
-        )
-    )
-    remaining = campaign.budget - Decimal(str(spent or 0)) - Decimal(str(reserved or 0))
-    if amount > remaining:
-        raise BudgetExceededError(
-            f"This needs {amount} USD but only {max(remaining, Decimal(0)):.2f} USD "
-            "of the budget remains.",
-            estimate=str(amount),
-            remaining=str(max(remaining, Decimal(0))),
-        )
-
-
 async def approve(
     session: AsyncSession, actor: Actor, engine: WorkEngine, *, job_id: uuid.UUID, now: datetime
 ) -> Job:
@@ -182,12 +203,9 @@ async def approve(
         raise ConflictError(
             f"Only a storyboard that is ready can be approved (this job is {job.status.name})."
         )
-    if job.campaign_id is not None:
-        campaign = await session.get(Campaign, job.campaign_id)
-        if campaign is not None:
-            await check_budget(
-                session, campaign, job.estimated_cost or Decimal(0), excluding=job.id
-            )
+    await budgets.check(
+        session, job.campaign_id, await still_to_spend(session, job), excluding_job=job.id
+    )
     job.approved, job.approved_at, job.status = True, now, JobStatus.VIDEO_PROCESSING
     progress(job, "video", "Storyboard approved; rendering scene videos.")
     await job_event(session, job, "job.approved")
@@ -218,6 +236,7 @@ async def retry(
     actor.require(job.workspace_id, Role.EDITOR)
     if job.status is not JobStatus.FAILED:
         raise ConflictError("Only a failed job can be retried.")
+    await budgets.check(session, job.campaign_id, await still_to_spend(session, job))
     job.status = JobStatus.VIDEO_PROCESSING if job.approved else JobStatus.STORYBOARD_PROCESSING
     job.error_code = job.error_message = None
     progress(job, "retrying", "Resuming from the first unfinished step.")

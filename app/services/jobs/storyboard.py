@@ -1,12 +1,17 @@
-"""The deterministic storyboard planner: scenes from the brief, the client's brand, feedback.
+"""The deterministic storyboard planner: scenes from the brief, the client's brand, the
+campaign's brief, feedback, and the lengths the video model renders.
 
 Every field of the brief shapes the result: product, audience, message and call to action in
-the scripts; style, tone, visual elements and brand guidelines in every image prompt.
+the scripts (the key message has a scene of its own at every scene count); style, tone,
+visual elements, the brand's guidelines (colors, fonts, voice, examples, restrictions) and
+the campaign's objective, audience, key messages and notes in every image prompt.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import combinations_with_replacement
 from typing import Any
 
 from app.models.enums import ShotType, Transition
@@ -25,6 +30,17 @@ SHOTS = {
 
 
 @dataclass(frozen=True, slots=True)
+class Setting:
+    """What surrounds the brief: the client's brand, the campaign's brief, a reviewer's
+    feedback, and the clip lengths the chosen video model renders."""
+
+    brand: Mapping[str, Any] | None = None
+    campaign: Mapping[str, Any] | None = None
+    feedback: str | None = None
+    renderable: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class PlannedScene:
     number: int
     description: str
@@ -35,18 +51,16 @@ class PlannedScene:
     transition: Transition
 
 
-def plan(
-    brief: Brief, brand: dict[str, Any] | None, feedback: str | None = None
-) -> list[PlannedScene]:
+def plan(brief: Brief, setting: Setting) -> list[PlannedScene]:
     count = brief.scenes
     roles = _roles(count)
-    durations = split_duration(brief.duration, count)
+    durations = split_duration(brief.duration, count, setting.renderable)
     return [
         PlannedScene(
             number=index + 1,
             description=_description(brief, role),
             script=_script(brief, role),
-            image_prompt=_prompt(brief, role, brand, feedback),
+            image_prompt=_prompt(brief, role, setting),
             duration=durations[index],
             shot_type=SHOTS[role],
             transition=Transition.FADE if index == 0 else _transition(brief, index),
@@ -55,16 +69,45 @@ def plan(
     ]
 
 
-def split_duration(total: int, count: int) -> list[float]:
-    """Durations (to the tenth of a second) that add up exactly to ``total``."""
+def split_duration(total: int, count: int, renderable: Sequence[int] = ()) -> list[float]:
+    """Scene durations that add up exactly to ``total``.
+
+    With the video model's ``renderable`` lengths, the most even mix of them that adds up, so
+    every clip is rendered at its scene's length; shorter scenes open and close the ad. When
+    no mix adds up (or the model takes any length), an even split to the tenth of a second:
+    each clip is then rendered a little longer and cut to its scene.
+    """
+    fitted = _renderable_mix(total, count, renderable)
+    if fitted is not None:
+        return fitted
     tenths = total * 10
     base, extra = divmod(tenths, count)
     return [(base + (1 if index < extra else 0)) / 10 for index in range(count)]
 
 
+def _renderable_mix(total: int, count: int, renderable: Sequence[int]) -> list[float] | None:
+    mixes = [
+        mix
+        for mix in combinations_with_replacement(sorted(set(renderable)), count)
+        if sum(mix) == total
+    ]
+    if not mixes:
+        return None
+    best = min(mixes, key=lambda mix: (max(mix) - min(mix), sum(d * d for d in mix)))
+    ordered = sorted(best)  # the two shortest at the ends, the longer ones in between
+    arranged = [ordered[0], *ordered[2:], ordered[1]] if count > 1 else ordered
+    return [float(d) for d in arranged]
+
+
+MIDDLE_PRIORITY = ["benefit", "product", "problem", "proof", "lifestyle"]  # the message first
+
+
 def _roles(count: int) -> list[str]:
-    middle = ROLES[1:-1][: count - 2]
-    return [ROLES[0], *middle, ROLES[-1]]
+    """The hook, the call to action, and between them the middle roles the count allows (the
+    benefit, which carries the key message, always), in story order."""
+    chosen = set(MIDDLE_PRIORITY[: max(count - 2, 1)])
+    middle = [role for role in ROLES[1:-1] if role in chosen]
+    return [ROLES[0], *middle, ROLES[-1]][:count] if count >= 3 else ["benefit", ROLES[-1]][:count]
 
 
 def _transition(brief: Brief, index: int) -> Transition:
@@ -96,27 +139,49 @@ def _script(brief: Brief, role: str) -> str:
     }[role][:1000]
 
 
-def _prompt(brief: Brief, role: str, brand: dict[str, Any] | None, feedback: str | None) -> str:
+def _prompt(brief: Brief, role: str, setting: Setting) -> str:
     parts = [_description(brief, role), f"{brief.style} style"]
     if brief.tone:
         parts.append(f"{brief.tone} mood")
     if brief.visual_elements:
         parts.append("featuring " + ", ".join(brief.visual_elements))
-    parts.extend(_brand(brand))
-    if feedback:
-        parts.append(f"revised: {feedback}")
+    parts.extend(brand_notes(setting.brand, role))
+    parts.extend(campaign_notes(setting.campaign))
+    if setting.feedback:
+        parts.append(f"revised: {setting.feedback}")
     parts.append("high quality, professional advertising photography")
     return ", ".join(parts)[:2000]
 
 
-def _brand(brand: dict[str, Any] | None) -> list[str]:
+def brand_notes(brand: Mapping[str, Any] | None, role: str = "") -> list[str]:
+    """The brand's guidelines as prompt phrases (its fonts where the ad shows text)."""
     if not brand:
         return []
     parts = []
     if brand.get("colors"):
         parts.append("brand colors " + ", ".join(brand["colors"][:5]))
+    if brand.get("fonts") and role in ("", "call to action", "benefit"):
+        parts.append("on-screen text set in " + " or ".join(brand["fonts"][:3]))
     if brand.get("tone"):
         parts.append(f"brand voice {brand['tone']}")
+    if brand.get("examples"):
+        parts.append("in the spirit of " + "; ".join(brand["examples"][:3]))
     if brand.get("restrictions"):
         parts.append("avoid " + "; ".join(brand["restrictions"][:5]))
+    return parts
+
+
+def campaign_notes(campaign: Mapping[str, Any] | None) -> list[str]:
+    """The campaign's brief as prompt phrases."""
+    if not campaign:
+        return []
+    parts = []
+    if campaign.get("objective"):
+        parts.append(f"campaign goal: {campaign['objective']}")
+    if campaign.get("target_audience"):
+        parts.append(f"for {campaign['target_audience']}")
+    if campaign.get("key_messages"):
+        parts.append("conveying " + "; ".join(campaign["key_messages"][:3]))
+    if campaign.get("notes"):
+        parts.append(str(campaign["notes"]))
     return parts

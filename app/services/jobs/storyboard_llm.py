@@ -5,13 +5,12 @@ refused, and the deterministic planner is used instead)."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
 from app.models.enums import ShotType, Transition
 from app.services.jobs.brief import Brief
-from app.services.jobs.storyboard import PlannedScene, split_duration
+from app.services.jobs.storyboard import PlannedScene, Setting, split_duration
 
 
 class _Scene(BaseModel):
@@ -27,8 +26,8 @@ class _Storyboard(BaseModel):
     scenes: list[_Scene]
 
 
-def prompt(brief: Brief, brand: dict[str, Any] | None, feedback: str | None) -> str:
-    durations = split_duration(brief.duration, brief.scenes)
+def prompt(brief: Brief, setting: Setting) -> str:
+    durations = split_duration(brief.duration, brief.scenes, setting.renderable)
     lines = [
         f"Plan a {brief.duration}-second {brief.aspect_ratio.value} video ad as exactly "
         f"{brief.scenes} scenes lasting {', '.join(f'{d:g}' for d in durations)} seconds.",
@@ -37,10 +36,13 @@ def prompt(brief: Brief, brand: dict[str, Any] | None, feedback: str | None) -> 
         f"Style: {brief.style}. Tone: {brief.tone or 'any'}. "
         f"Visual elements: {', '.join(brief.visual_elements) or 'none'}.",
     ]
-    if brand:
-        lines.append(f"Brand guidelines: {json.dumps(brand)[:800]}.")
-    if feedback:
-        lines.append(f"The previous storyboard was rejected: {feedback}")
+    if setting.brand:
+        lines.append(f"Brand guidelines: {json.dumps(dict(setting.brand))[:800]}.")
+    if setting.campaign:
+        lines.append(f"Campaign brief: {json.dumps(dict(setting.campaign))[:800]}.")
+    lines.append("At least one scene must state the key message.")
+    if setting.feedback:
+        lines.append(f"The previous storyboard was rejected: {setting.feedback}")
     lines.append(
         'Answer with JSON only: {"scenes": [{"description", "script", "imagePrompt", '
         '"shotType": wide|medium|close-up|product, "transition": cut|fade|dissolve, '
@@ -49,7 +51,7 @@ def prompt(brief: Brief, brand: dict[str, Any] | None, feedback: str | None) -> 
     return "\n".join(lines)
 
 
-def parse(text: str, brief: Brief) -> list[PlannedScene] | None:
+def parse(text: str, brief: Brief, setting: Setting) -> list[PlannedScene] | None:
     """The model's storyboard if it is exactly what was asked for, else None."""
     start, end = text.find("{"), text.rfind("}")
     if start < 0 or end <= start:
@@ -62,7 +64,8 @@ def parse(text: str, brief: Brief) -> list[PlannedScene] | None:
         return None
     if abs(sum(s.duration for s in board.scenes) - brief.duration) > 0.5:
         return None
-    durations = split_duration(brief.duration, brief.scenes)
+    scenes = _with_message(board.scenes, brief.key_message)
+    durations = split_duration(brief.duration, brief.scenes, setting.renderable)
     return [
         PlannedScene(
             index + 1,
@@ -73,5 +76,21 @@ def parse(text: str, brief: Brief) -> list[PlannedScene] | None:
             s.shot_type,
             Transition.FADE if index == 0 else s.transition,
         )
-        for index, s in enumerate(board.scenes)
+        for index, s in enumerate(scenes)
     ]
+
+
+def _with_message(scenes: list[_Scene], message: str) -> list[_Scene]:
+    """The model's scenes, the key message said in the one before the end if none says it."""
+    wanted = message.strip().lower()
+    if any(wanted in f"{s.description} {s.script} {s.image_prompt}".lower() for s in scenes):
+        return scenes
+    index = max(len(scenes) - 2, 0)
+    carrier = scenes[index]
+    spoken = carrier.model_copy(
+        update={
+            "script": f"{carrier.script} {message.strip()}"[:1000],
+            "description": f"{carrier.description} {message.strip()}"[:1000],
+        }
+    )
+    return [*scenes[:index], spoken, *scenes[index + 1 :]]
