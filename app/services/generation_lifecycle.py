@@ -119,6 +119,12 @@ async def cancelled(
     recovery sweep keeps asking the provider until the prediction is known to be stopped."""
     if row.status in GENERATION_FINAL:
         return False
+    # A video's start image still being made is cancelled with it. It is locked before any
+    # event is written: the workspace's event lock is taken last, as every writer takes it.
+    child = row.input.get("child_generation_id")
+    start_image = (
+        await session.get(Generation, uuid.UUID(child), with_for_update=True) if child else None
+    )
     row.status, row.error_code, row.error_message, row.completed_at = (
         GenerationStatus.CANCELED,
         CANCELED,
@@ -129,11 +135,8 @@ async def cancelled(
     if engine is not None:
         generation_id = row.id
         after_commit(session, lambda: engine.cancel_generation(generation_id))
-    child = row.input.get("child_generation_id")
-    if child:  # a video's start image still being made is cancelled with it
-        start_image = await session.get(Generation, uuid.UUID(child), with_for_update=True)
-        if start_image is not None:
-            await cancelled(session, start_image, "Its video was cancelled.", now, engine)
+    if start_image is not None:
+        await cancelled(session, start_image, "Its video was cancelled.", now, engine)
     return True
 
 
