@@ -25,7 +25,7 @@ from tests.conftest import make_settings
 from tests.generation_helpers import generate
 from tests.graphql import Account, add_member, create_campaign, create_client, register
 from tests.test_jobs import CREATE, brief
-from tests.ws import subscribe_all, ws_session
+from tests.ws import subscribe_all, until_listening, ws_session
 
 EVENTS = "subscription($j: ID!, $after: Int!) { jobEvents(jobId: $j, afterSeq: $after) { seq type payload } }"
 
@@ -241,7 +241,7 @@ class TestAccessAndTransports:
                     },
                 }
             )
-            await asyncio.sleep(0.2)
+            await until_listening(runtime.hub)  # "now" is read: the next events are after it
             await _write_events(runtime, workspace_id, job, 3, finish=False)
             got = [
                 (await ws.receive_json(timeout=10))["payload"]["data"]["workspaceActivity"]
