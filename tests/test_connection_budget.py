@@ -21,7 +21,9 @@ from sqlalchemy.engine import make_url
 
 from tests.graphql import REGISTER, signup
 from tests.processes import TIMEOUT, command_env, run_cli, server_process
-from tests.workers import free_port
+from tests.workers import HEAVY, free_port
+
+pytestmark = HEAVY
 
 GENERATE = "mutation($i: GenerateImageInput!) { generateImage(input: $i) { generation { id } } }"
 READ = "query($id: ID!) { generation(id: $id) { status } }"

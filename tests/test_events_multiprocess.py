@@ -17,7 +17,9 @@ import websockets
 from tests.graphql import REGISTER, signup
 from tests.processes import TIMEOUT, command_env, run_cli, server_process
 from tests.test_jobs import brief
-from tests.workers import free_port
+from tests.workers import HEAVY, free_port
+
+pytestmark = HEAVY
 
 EVENTS = "subscription($j: ID!) { jobEvents(jobId: $j, afterSeq: 0) { seq type } }"
 

@@ -14,6 +14,13 @@ import socket
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import pytest
+
+# The heaviest tests (several server and worker processes, or thousands of connections) run
+# one after another on a single worker, never two at once: together they would hold ~90 of
+# PostgreSQL's default 100 connections and starve each other's processes of the 2 cores the
+# suite is tuned for. The other worker meanwhile runs the rest.
+HEAVY = pytest.mark.xdist_group("heavy")
 PORT_SLICE = 400  # ports per worker; a test uses a handful, a slice is walked round and round
 PORT_SLICES = 25  # the serial run and 24 workers; more workers share slices round-robin
 REDIS_DATABASES = 16  # Redis's default "databases"
