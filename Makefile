@@ -5,6 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# `make pytest` runs the suite in one process per core (pytest-xdist), at most
+# PYTEST_MAX_WORKERS of them; PYTEST_WORKERS=0 runs it serially, in one process.
+PYTEST_WORKERS     ?= auto
+PYTEST_MAX_WORKERS ?= 2
 
 .PHONY: setup run serve migrate test pytest lint format typecheck schema bench clean
 
@@ -29,7 +33,7 @@ migrate: setup
 test: lint typecheck pytest
 
 pytest: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses $(PYTEST_MAX_WORKERS) --durations=30
 
 lint: setup
 	$(BIN)/ruff check .

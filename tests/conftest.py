@@ -89,6 +89,23 @@ def database_url(dialect: str, tmp_path: Path, request: pytest.FixtureRequest) -
         yield url
 
 
+# An app's start-up and shutdown include the job engine's: DBOS.launch, and DBOS.destroy, which
+# joins its background threads (up to 10 s each) before this process's workflows get a grace of
+# 5 s to stop. Both are synchronous and scale with the machine's load; nothing asserts their
+# speed. asgi-lifespan's default limit of 5 s each is below that stop's own grace, and with two
+# workers on a busy machine a start-up took 9 s and a shutdown overran it (abandoning the rest
+# of the close, whose unclosed connections then failed the next test). The limit is there to
+# catch a hang, not to time them.
+LIFESPAN_TIMEOUT = 60.0
+
+
+def lifespan(application: Starlette) -> LifespanManager:
+    """Runs ``application``'s lifespan (start-up on entry, shutdown on exit)."""
+    return LifespanManager(
+        application, startup_timeout=LIFESPAN_TIMEOUT, shutdown_timeout=LIFESPAN_TIMEOUT
+    )
+
+
 def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "env": Environment.TEST,
@@ -115,7 +132,7 @@ async def app_client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for an app built from ``settings``, with its lifespan running."""
     application = create_app(settings, clock=clock)
-    async with LifespanManager(application):
+    async with lifespan(application):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
@@ -129,7 +146,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[Starlette]:
     application = create_app(settings, clock=clock)
-    async with LifespanManager(application):
+    async with lifespan(application):
         yield application
 
 

@@ -13,6 +13,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from app import migrations
+from tests import workers
 
 POSTGRES_ENV = "ADSTUDIO_TEST_POSTGRES_URL"
 REDIS_ENV = "ADSTUDIO_TEST_REDIS_URL"
@@ -24,7 +25,9 @@ def postgres_admin_url() -> str | None:
 
 
 def redis_url() -> str | None:
-    return os.environ.get(REDIS_ENV) or None
+    """The configured Redis, on a database of this worker's own."""
+    url = os.environ.get(REDIS_ENV) or None
+    return workers.redis_url(url) if url else None
 
 
 def _libpq(url: str) -> str:

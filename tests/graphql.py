@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from tests.workers import worker_id
+
 _emails = itertools.count()
 
 
@@ -80,7 +82,7 @@ class Account:
 
 
 async def register(http: httpx.AsyncClient, name: str = "Ann") -> Account:
-    email = f"user{next(_emails)}@example.com"
+    email = f"user-{worker_id()}-{next(_emails)}@example.com"
     password = "correct horse battery"
     result = await GraphQL(http)(
         REGISTER, signup({"email": email, "password": password, "name": name})

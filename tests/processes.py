@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.workers import free_port
 
 TIMEOUT = 30
 TEST_SECRET = "process-test-secret-" + "k" * 32
@@ -46,12 +47,6 @@ def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
         cwd=tmp_path,
         check=False,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

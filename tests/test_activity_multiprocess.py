@@ -29,6 +29,9 @@ from app.ids import decode_global_id
 from tests.graphql import REGISTER, signup
 from tests.processes import cluster_processes
 from tests.test_jobs import brief
+from tests.workers import HEAVY
+
+pytestmark = HEAVY
 
 TARGET = 3000
 SCENES = 7  # the storyboard's scenes, each edited by every launch

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from app.errors import StartupError
 from app.main import create_app
 from app.settings import Environment
-from tests.conftest import app_client, make_settings
+from tests.conftest import app_client, lifespan, make_settings
 
 
 class TestProbes:
@@ -74,7 +73,7 @@ class TestStartup:
         url = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
         app = create_app(make_settings(url, tmp_path))
         with pytest.raises(StartupError) as caught:
-            async with LifespanManager(app):
+            async with lifespan(app):
                 pass
         message = str(caught.value)
         assert message.startswith("ADSTUDIO_DATABASE_URL: cannot reach database ")

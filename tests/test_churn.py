@@ -32,7 +32,10 @@ from app.single_flight import in_flight_count
 from tests.conftest import make_settings
 from tests.graphql import Account, add_member, create_client, register
 from tests.test_subscriptions import EVENTS, _job, _write_events
+from tests.workers import HEAVY
 from tests.ws import served_in_process, tcp_session, tcp_subscribe
+
+pytestmark = HEAVY
 
 CYCLES = int(__import__("os").environ.get("CHURN_CYCLES", "5000"))
 CLIENTS = 25

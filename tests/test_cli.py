@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 
 from app.schema import export_schema
-from tests.processes import free_port, run_cli
+from tests.processes import run_cli
+from tests.workers import free_port
 
 
 def _assert_one_line_failure(result: subprocess.CompletedProcess[str], expected: str) -> None:

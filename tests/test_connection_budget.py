@@ -20,7 +20,10 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from tests.graphql import REGISTER, signup
-from tests.processes import TIMEOUT, command_env, free_port, run_cli, server_process
+from tests.processes import TIMEOUT, command_env, run_cli, server_process
+from tests.workers import HEAVY, free_port
+
+pytestmark = HEAVY
 
 GENERATE = "mutation($i: GenerateImageInput!) { generateImage(input: $i) { generation { id } } }"
 READ = "query($id: ID!) { generation(id: $id) { status } }"

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
 
 from app.auth.passwords import HashGate
 from app.auth.throttle import address_key
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import make_settings
+from tests.conftest import lifespan, make_settings
 from tests.graphql import GraphQL, Result, register
 
 LOGIN = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }"
@@ -40,7 +39,7 @@ def _email() -> str:
 @asynccontextmanager
 async def limited_app(settings: Settings) -> AsyncIterator[Starlette]:
     application = create_app(settings)
-    async with LifespanManager(application):
+    async with lifespan(application):
         yield application
 
 

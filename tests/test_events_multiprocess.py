@@ -15,8 +15,11 @@ import pytest
 import websockets
 
 from tests.graphql import REGISTER, signup
-from tests.processes import TIMEOUT, command_env, free_port, run_cli, server_process
+from tests.processes import TIMEOUT, command_env, run_cli, server_process
 from tests.test_jobs import brief
+from tests.workers import HEAVY, free_port
+
+pytestmark = HEAVY
 
 EVENTS = "subscription($j: ID!) { jobEvents(jobId: $j, afterSeq: 0) { seq type } }"
 

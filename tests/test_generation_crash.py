@@ -23,7 +23,8 @@ from app.models import Generation
 from tests.databases import blocking_url
 from tests.fake_replicate import FakeReplicate, running_fake
 from tests.graphql import REGISTER, signup
-from tests.processes import TIMEOUT, free_port, run_cli, server_process
+from tests.processes import TIMEOUT, run_cli, server_process
+from tests.workers import free_port
 
 GENERATE = "mutation($i: GenerateImageInput!) { generateImage(input: $i) { generation { id } } }"
 READ = "query($id: ID!) { generation(id: $id) { status predictionId outputAsset { status } } }"

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 
 from tests.graphql import REGISTER, signup
-from tests.processes import TIMEOUT, command_env, free_port, run_cli, server_process
+from tests.processes import TIMEOUT, command_env, run_cli, server_process
+from tests.workers import free_port
 
 GENERATE = "mutation($i: GenerateImageInput!) { generateImage(input: $i) { generation { id } } }"
 READ = "query($id: ID!) { generation(id: $id) { status outputAsset { kind status } } }"

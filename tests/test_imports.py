@@ -4,7 +4,6 @@ every redirect hop and every connection checked, network failures coded."""
 from __future__ import annotations
 
 import ipaddress
-import socket
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from tests.conftest import app_client, make_settings
 from tests.file_server import Files, serving
 from tests.graphql import add_member, register
 from tests.test_assets_manage import IMPORT
+from tests.workers import free_port
 
 PRIVATE_DISGUISES = [
     "::ffff:127.0.0.1",  # IPv4-mapped
@@ -98,9 +98,7 @@ class TestImports:
     async def test_network_failures_are_coded(self, database_url: str, tmp_path: Path) -> None:
         files = Files()
         files.broken("/half.mp4", mf.mp4(1))
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            closed_port = probe.getsockname()[1]
+        closed_port = free_port()  # no other worker's server can be given it meanwhile
         async with app_client(
             make_settings(database_url, tmp_path, import_allowed_networks=["127.0.0.0/8"])
         ) as http:

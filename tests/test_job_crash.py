@@ -13,9 +13,10 @@ import pytest
 
 from tests.fake_replicate import FakeReplicate, running_fake
 from tests.graphql import REGISTER, signup
-from tests.processes import TIMEOUT, free_port, run_cli, server_process
+from tests.processes import TIMEOUT, run_cli, server_process
 from tests.test_generation_crash import _gql, _until
 from tests.test_jobs import brief
+from tests.workers import HEAVY, free_port
 
 JOB = "query($id: ID!) { node(id: $id) { ... on Job { status finalVideo { id } } } }"
 CLIENT = 'mutation($w: ID!) { createClient(input: {workspaceId: $w, name: "C"}) { client { id } } }'
@@ -122,6 +123,7 @@ def _drive(base: str, token: str, job_ids: list[str]) -> list[dict[str, Any]]:
     pytest.fail(f"jobs still unfinished: {Counter(job['status'] for job in jobs)}")
 
 
+@HEAVY
 def test_jobs_created_right_before_a_kill_all_complete(
     tmp_path: Path, postgres_only_url: str
 ) -> None:

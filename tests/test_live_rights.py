@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
@@ -24,7 +23,7 @@ from app.http.sse import with_keep_alive
 from app.ids import decode_global_id, encode_global_id
 from app.main import create_app
 from app.schema.live import FORBIDDEN_CLOSE, UNAUTHORIZED_CLOSE
-from tests.conftest import make_settings
+from tests.conftest import lifespan, make_settings
 from tests.graphql import Account, add_member, create_client, register
 from tests.test_subscriptions import EVENTS, _job, _write_events
 from tests.ws import served_in_process
@@ -91,7 +90,7 @@ async def live(
 ) -> AsyncIterator[tuple[Starlette, ManualClock, httpx.AsyncClient]]:
     clock = ManualClock()
     app = create_app(make_settings(database_url, tmp_path), clock=clock)
-    async with LifespanManager(app):
+    async with lifespan(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield app, clock, http

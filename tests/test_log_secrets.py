@@ -11,7 +11,6 @@ import httpx
 import pytest
 import sqlalchemy as sa
 import structlog
-from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 
 from app.log import configure_logging
@@ -19,7 +18,7 @@ from app.main import create_app
 from app.redaction import REDACTED, Redactor
 from app.runtime import Runtime
 from app.settings import Environment, LogFormat, Settings
-from tests.conftest import make_settings
+from tests.conftest import lifespan, make_settings
 from tests.graphql import GraphQL, register
 
 PASSWORD_MARK = "hunter2-" + "p" * 12
@@ -85,7 +84,7 @@ class TestSecretsNeverLogged:
         settings = _settings(database_url, tmp_path, log_format)
         configure_logging(settings)
         application = create_app(settings)
-        async with LifespanManager(application):
+        async with lifespan(application):
             transport = httpx.ASGITransport(app=application)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
                 tokens = await _leak_everything(http, application.state.runtime)

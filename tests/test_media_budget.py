@@ -10,7 +10,8 @@ import pytest
 
 from tests import media_files as mf
 from tests.graphql import REGISTER, signup
-from tests.processes import free_port, run_cli, server_process
+from tests.processes import run_cli, server_process
+from tests.workers import free_port
 
 CREATE_UPLOAD = """
 mutation($i: CreateAssetUploadInput!) { createAssetUpload(input: $i) { uploadUrl } }

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
@@ -21,11 +20,11 @@ from app.main import create_app
 from app.models import Job
 from app.models.enums import JobStatus
 from app.services.events import job_stream, record
-from tests.conftest import make_settings
+from tests.conftest import lifespan, make_settings
 from tests.generation_helpers import generate
 from tests.graphql import Account, add_member, create_campaign, create_client, register
 from tests.test_jobs import CREATE, brief
-from tests.ws import subscribe_all, ws_session
+from tests.ws import subscribe_all, until_listening, ws_session
 
 EVENTS = "subscription($j: ID!, $after: Int!) { jobEvents(jobId: $j, afterSeq: $after) { seq type payload } }"
 
@@ -40,7 +39,7 @@ async def live(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Starlet
         generation_poll_seconds=0.05,
     )
     app = create_app(settings)
-    async with LifespanManager(app):
+    async with lifespan(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield app, await register(http)
@@ -241,7 +240,7 @@ class TestAccessAndTransports:
                     },
                 }
             )
-            await asyncio.sleep(0.2)
+            await until_listening(runtime.hub)  # "now" is read: the next events are after it
             await _write_events(runtime, workspace_id, job, 3, finish=False)
             got = [
                 (await ws.receive_json(timeout=10))["payload"]["data"]["workspaceActivity"]
@@ -254,7 +253,7 @@ class TestAccessAndTransports:
     ) -> None:
         settings = make_settings(database_url, tmp_path, cors_origins=["https://app.example"])
         app = create_app(settings)
-        async with LifespanManager(app):
+        async with lifespan(app):
             transport = ASGIWebSocketTransport(app)
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://testserver"
@@ -388,7 +387,7 @@ class TestConnections:
     ) -> None:
         settings = make_settings(database_url, tmp_path, max_subscriptions_per_connection=2)
         app = create_app(settings)
-        async with LifespanManager(app):
+        async with lifespan(app):
             http = httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url="http://testserver"
             )

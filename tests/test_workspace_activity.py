@@ -15,6 +15,7 @@ from app.ids import decode_global_id
 from app.services.events import job_stream, record
 from app.services.following import follow_workspace
 from tests.graphql import Account
+from tests.ws import until_listening
 
 WRITERS = 20
 PER_WRITER = 150
@@ -31,11 +32,9 @@ async def test_a_follower_receives_every_event_of_concurrent_writers_in_order(
     workspace_id = decode_global_id(owner.workspace_id).id
     total = WRITERS * PER_WRITER
     received: list[int] = []
-    ready = asyncio.Event()
 
     async def follow() -> None:
         stream = follow_workspace(runtime, guard=_no_check, workspace_id=workspace_id, after=None)
-        ready.set()
         async for event in stream:
             received.append(event.workspace_seq)
             if len(received) == total:
@@ -53,7 +52,7 @@ async def test_a_follower_receives_every_event_of_concurrent_writers_in_order(
                 )
 
     follower = asyncio.create_task(follow())
-    await asyncio.sleep(0.3)  # the follower has read "now" before the first write
+    await until_listening(runtime.hub)  # the follower has read "now" before the first write
     await asyncio.gather(*(write(w) for w in range(WRITERS)))
     await asyncio.wait_for(follower, 120)
     first = received[0]

@@ -83,6 +83,16 @@ async def served_in_process(app: Starlette, send_buffer: int | None = None) -> A
         listener.close()
 
 
+async def until_listening(hub: Any, count: int = 1, timeout: float = 10) -> None:
+    """Wait until the event hub has ``count`` listeners. A follower "from now on" has read where
+    now is once it listens: only then may a test write what it must receive."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while hub.listener_count < count:
+        assert loop.time() < deadline, f"{hub.listener_count} of {count} listeners in {timeout} s"
+        await asyncio.sleep(0.01)
+
+
 async def tcp_session(url: str, token: str, **options: Any) -> ClientConnection:
     """A graphql-transport-ws session over real TCP (the ``websockets`` client), acknowledged;
     ``options`` go to ``connect``."""
