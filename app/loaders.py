@@ -26,6 +26,7 @@ from app.models import (
     Invitation,
     Job,
     Membership,
+    Scene,
     User,
     Workspace,
 )
@@ -66,6 +67,7 @@ class Loaders:
         self.asset = self._node_loader(Asset)
         self.generation = self._node_loader(Generation)
         self.job = self._node_loader(Job)
+        self.scene = self._node_loader(Scene)
         self.user: DataLoader[uuid.UUID, User | None] = self._loader(self._load_users)
         self.invitation: DataLoader[uuid.UUID, Invitation | None] = self._loader(
             self._load_invitations
@@ -94,6 +96,8 @@ class Loaders:
             Invitation: self.invitation,
             Asset: self.asset,
             Generation: self.generation,
+            Job: self.job,
+            Scene: self.scene,
         }
 
     def _loader(
