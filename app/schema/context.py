@@ -119,6 +119,10 @@ class Context:
         """Act as ``actor`` for the rest of the operation (after register, login, refresh)."""
         self._actor = actor
         self._auth_error = None
+        self.forget_loaded()
+
+    def forget_loaded(self) -> None:
+        """Later reads load afresh (a mutation field must not see what an earlier one cached)."""
         self._loaders = None
 
     async def reload_roles(self) -> None:

@@ -43,6 +43,8 @@ class SessionLifecycle(SchemaExtension):
 class Transaction(FieldExtension):
     """Each mutation field is one unit of work: committed when it returns, rolled back if not.
 
+    It reads through loaders of its own, so it sees what earlier fields changed.
+
     Every mutation passes here, so this is also where a read-only credential is refused.
     """
 
@@ -51,6 +53,7 @@ class Transaction(FieldExtension):
     ) -> Any:
         context: Context = info.context
         _refuse_read_only(context)
+        context.forget_loaded()
         try:
             result = await next_(source, info, **kwargs)
         except AppError as error:
