@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.ids import decode_global_id, encode_global_id
@@ -17,6 +18,12 @@ PARENTS = """
 query($id: ID!) { generation(id: $id) {
   client { id } campaign { id } job { id } scene { id number }
 } }
+"""
+
+BY_MODEL = """
+query($w: ID!, $filter: GenerationFilterInput) { node(id: $w) { ... on Workspace {
+  generations(filter: $filter) { totalCount nodes { model } }
+} } }
 """
 
 
@@ -130,3 +137,30 @@ class TestParents:
             "job": None,
             "scene": None,
         }
+
+
+class TestModelFilter:
+    async def test_lists_only_that_model(self, owner: Account, db: AsyncSession) -> None:
+        for model in ("black-forest-labs/flux-schnell", "black-forest-labs/flux-dev", "x/flux"):
+            await _generation(owner, db, model=model)
+        result = await owner.gql(
+            BY_MODEL,
+            {"w": owner.workspace_id, "filter": {"model": "black-forest-labs/flux-schnell"}},
+        )
+        page = result.ok()["node"]["generations"]
+        assert page == {
+            "totalCount": 1,
+            "nodes": [{"model": "black-forest-labs/flux-schnell"}],
+        }
+
+    async def test_the_match_is_exact(self, owner: Account, db: AsyncSession) -> None:
+        await _generation(owner, db, model="black-forest-labs/flux-schnell")
+        for near in ("flux-schnell", "BLACK-FOREST-LABS/FLUX-SCHNELL", "black-forest-labs/%"):
+            result = await owner.gql(BY_MODEL, {"w": owner.workspace_id, "filter": {"model": near}})
+            assert result.ok()["node"]["generations"]["totalCount"] == 0, near
+
+    @pytest.mark.parametrize("bad", ["", "m" * 121])
+    async def test_an_impossible_model_id_is_bad_input(self, owner: Account, bad: str) -> None:
+        result = await owner.gql(BY_MODEL, {"w": owner.workspace_id, "filter": {"model": bad}})
+        assert result.code == "BAD_USER_INPUT"
+        assert "model" in result.errors[0]["extensions"]["fields"]

@@ -86,10 +86,11 @@ class GenerationFilter:
     campaign_id: uuid.UUID | None = None
     kind: GenerationKind | None = None
     statuses: tuple[GenerationStatus, ...] = ()
+    model: str | None = None
 
     def conditions(self) -> list[Any]:
         conditions: list[Any] = []
-        for name in ("client_id", "campaign_id", "kind"):
+        for name in ("client_id", "campaign_id", "kind", "model"):
             value = getattr(self, name)
             if value is not None:
                 conditions.append(col(getattr(Generation, name)) == value)
