@@ -3,12 +3,22 @@ mutation field of an operation."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+import sqlalchemy as sa
+from httpx_ws import AsyncWebSocketSession
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+from starlette.applications import Starlette
 
 from app.ids import decode_global_id, encode_global_id
 from app.models import Job, Scene
-from app.models.enums import JobStatus
+from app.models.enums import JobStatus, SceneStatus
+from app.runtime import Runtime
+from app.services.events import job_stream, record
 from tests.graphql import Account, create_client
+from tests.ws import ws_session
 
 JOBS = """
 query($w: ID!) { node(id: $w) { ... on Workspace {
@@ -22,6 +32,9 @@ mutation($j: ID!, $first: [ID!]!, $second: [ID!]!) {
   b: reorderScenes(jobId: $j, sceneIds: $second) { job { scenes { id number } } }
 }
 """
+
+UPDATED = "subscription($j: ID!) { jobUpdated(jobId: $j) { status scenes { status } } }"
+CHANGE_SECONDS = 10.0  # a writer waiting on a subscriber's lock waits the 30 s busy timeout
 
 
 async def _job_with_scenes(
@@ -81,3 +94,46 @@ class TestJobScenes:
         data = result.ok()
         assert [s["id"] for s in data["a"]["job"]["scenes"]] == first
         assert [s["id"] for s in data["b"]["job"]["scenes"]] == second
+
+
+async def _change(
+    runtime: Runtime, job_id: str, status: SceneStatus, *, job_status: JobStatus | None = None
+) -> None:
+    """Every scene of the job to ``status``, announced the way the engine announces it."""
+    job_pk = decode_global_id(job_id).id
+    async with runtime.sessionmaker() as session, session.begin():
+        job = await session.get(Job, job_pk)
+        assert job is not None
+        for scene in await session.scalars(sa.select(Scene).where(col(Scene.job_id) == job_pk)):
+            scene.status = status
+        if job_status is not None:
+            job.status = job_status
+        await record(session, workspace_id=job.workspace_id, stream_id=job_stream(job_pk), type="t")
+
+
+async def _next(ws: AsyncWebSocketSession) -> dict[str, Any]:
+    message = await ws.receive_json(timeout=CHANGE_SECONDS)
+    assert message["type"] == "next", message
+    return dict(message["payload"]["data"]["jobUpdated"])
+
+
+class TestJobUpdated:
+    async def test_follows_the_scenes_and_holds_nothing_between_events(
+        self, app: Starlette, owner: Account, db: AsyncSession
+    ) -> None:
+        runtime: Runtime = app.state.runtime
+        job_id, _ = await _job_with_scenes(owner, db, 3, JobStatus.STORYBOARD_PROCESSING)
+        async with ws_session(app, owner.gql.token) as ws:
+            payload = {"query": UPDATED, "variables": {"j": job_id}}
+            await ws.send_json({"id": "1", "type": "subscribe", "payload": payload})
+            assert (await _next(ws))["scenes"] == [{"status": "PENDING"}] * 3
+            change = asyncio.create_task(_change(runtime, job_id, SceneStatus.IMAGE_READY))
+            assert (await _next(ws))["scenes"] == [{"status": "IMAGE_READY"}] * 3
+            await asyncio.wait_for(change, CHANGE_SECONDS)
+            final = asyncio.create_task(
+                _change(runtime, job_id, SceneStatus.FAILED, job_status=JobStatus.CANCELLED)
+            )
+            last = await _next(ws)
+            await asyncio.wait_for(final, CHANGE_SECONDS)
+            assert last == {"status": "CANCELLED", "scenes": [{"status": "FAILED"}] * 3}
+            assert (await ws.receive_json(timeout=CHANGE_SECONDS))["type"] == "complete"

@@ -160,6 +160,18 @@ class Context:
         if self._session is not None:
             await self._session.rollback()
 
+    async def end_event(self) -> None:
+        """End one event of a subscription: its batches finish and its session (which only
+        read) closes, so the next event reads the current state through a session and loaders
+        of its own, and no connection or lock is held while the stream waits."""
+        for loaders in self._every_loaders:
+            await loaders.drain()
+        self._every_loaders.clear()
+        self.forget_loaded()
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
     async def close(self, *, commit: bool) -> None:
         """End the operation's unit of work. Batches still running finish first; anything
         that asks for the session afterwards (a field GraphQL cancelled) is refused."""
