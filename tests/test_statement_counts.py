@@ -1,9 +1,9 @@
 """No N+1: a dashboard of 20 of everything costs the statements a dashboard of 2 costs.
 
-The dashboard reads every level the API batches: clients → campaigns with statistics, jobs →
-scenes → their images and clips, generations → client, campaign, job, scene and output, and
-assets → client and campaign. Statements are counted on every engine of the app (on SQLite
-queries read through an engine of their own).
+The dashboard reads every level the API batches: clients → campaigns with statistics, jobs
+with their spending → scenes → their images and clips, generations → client, campaign, job,
+scene and output, and assets → client and campaign. Statements are counted on every engine of
+the app (on SQLite queries read through an engine of their own).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ query($w: ID!, $clients: Int!, $campaigns: Int!, $jobs: Int!) {
     jobs(first: $jobs) {
       totalCount
       edges { node {
-        id status
+        id status actualCost { amount }
         scenes { id number image { id } video { id } }
         finalVideo { id }
       } }
@@ -63,12 +63,12 @@ query($w: ID!, $clients: Int!, $campaigns: Int!, $jobs: Int!) {
 }
 """
 SCENES_PER_JOB = 3
-# 19 SELECTs, one per level: the actor (2); the workspace; a page and a totalCount for each of
-# the five lists (10); client and campaign statistics (2); the jobs' scenes; and by ID the
+# 20 SELECTs, one per level: the actor (2); the workspace; a page and a totalCount for each of
+# the five lists (10); client, campaign and job spending (3); the jobs' scenes; and by ID the
 # generations' scenes and campaigns (asked for before the scene and campaign lists arrive) and
 # every asset the scenes and generations point at (3). Clients and jobs by ID come with their
 # pages. SQLite adds a BEGIN for each of its two transactions.
-STATEMENTS = {"sqlite": 21, "postgresql": 19}
+STATEMENTS = {"sqlite": 22, "postgresql": 20}
 
 
 class Seed:
