@@ -100,6 +100,9 @@ class SerializedSession(AsyncSession):
     GraphQL resolves sibling fields concurrently and each DataLoader dispatches its batch in
     the same loop tick, so one request's session sees concurrent awaits; SQLAlchemy forbids
     that. A lock per session lines them up, in the one transaction of the request.
+
+    ``scalars`` is AsyncSession's own: it calls ``execute``, which queues (holding the lock
+    around it too would wait for itself forever).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -113,10 +116,6 @@ class SerializedSession(AsyncSession):
     async def scalar(self, *args: Any, **kwargs: Any) -> Any:
         async with self._lock:
             return await super().scalar(*args, **kwargs)
-
-    async def scalars(self, *args: Any, **kwargs: Any) -> Any:
-        async with self._lock:
-            return await super().scalars(*args, **kwargs)
 
     async def get(self, *args: Any, **kwargs: Any) -> Any:
         async with self._lock:

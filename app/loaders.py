@@ -26,6 +26,7 @@ from app.models import (
     Invitation,
     Job,
     Membership,
+    Scene,
     User,
     Workspace,
 )
@@ -66,6 +67,8 @@ class Loaders:
         self.asset = self._node_loader(Asset)
         self.generation = self._node_loader(Generation)
         self.job = self._node_loader(Job)
+        self.scene = self._node_loader(Scene)
+        self.job_scenes: DataLoader[uuid.UUID, list[Scene]] = self._loader(self._load_job_scenes)
         self.user: DataLoader[uuid.UUID, User | None] = self._loader(self._load_users)
         self.invitation: DataLoader[uuid.UUID, Invitation | None] = self._loader(
             self._load_invitations
@@ -94,6 +97,8 @@ class Loaders:
             Invitation: self.invitation,
             Asset: self.asset,
             Generation: self.generation,
+            Job: self.job,
+            Scene: self.scene,
         }
 
     def _loader(
@@ -140,6 +145,20 @@ class Loaders:
         rows = await self._rows(sa.select(model).where(model.id.in_(ids), condition))
         by_id = {row.id: row for row in rows}
         return [by_id.get(i) for i in ids]
+
+    async def _load_job_scenes(self, job_ids: Sequence[uuid.UUID]) -> list[list[Scene]]:
+        """Each job's scenes in storyboard order, for every job asked about at once."""
+        statement = (
+            sa.select(Scene)
+            .where(col(Scene.job_id).in_(job_ids), visible(self._actor(), Scene))
+            .order_by(col(Scene.job_id), col(Scene.number))
+        )
+        rows = await self._rows(statement)
+        self._prime(Scene, rows)
+        by_job: dict[uuid.UUID, list[Scene]] = defaultdict(list)
+        for row in rows:
+            by_job[row.job_id].append(row)
+        return [by_job[i] for i in job_ids]
 
     async def _load_users(self, ids: Sequence[uuid.UUID]) -> list[User | None]:
         statement = sa.select(User).where(col(User.id).in_(ids), visible_users(self._actor()))

@@ -40,6 +40,13 @@ class Runtime:
     work: WorkEngine | None = None  # the durable engine, when this process has one
 
     @property
+    def engines(self) -> tuple[AsyncEngine, ...]:
+        """Every engine of ours, once each: on SQLite reads go through one of their own."""
+        if self.read_engine is self.engine:
+            return (self.engine,)
+        return (self.engine, self.read_engine)
+
+    @property
     def caps(self) -> SizeCaps:
         settings = self.settings
         return SizeCaps(
@@ -55,9 +62,8 @@ class Runtime:
         await settle(id(self))
         await self.hub.stop()
         await self.limiter.close()
-        await self.engine.dispose()
-        if self.read_engine is not self.engine:
-            await self.read_engine.dispose()
+        for engine in self.engines:
+            await engine.dispose()
 
 
 async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:

@@ -54,14 +54,15 @@ SELECT id, client_id, name, goal, status, created_at, total FROM (
 ) AS page WHERE page_rank <= {p2} ORDER BY client_id, page_rank
 """
 
-# Every campaign's asset page: the columns the query selects, newest first like the API.
+# Every campaign's asset page: the columns the query selects, newest first like the API, and
+# READY assets only, as the API lists them by default.
 ASSETS_SQL = """
 SELECT id, campaign_id, name, kind, status, width, height, created_at, total FROM (
   SELECT id, campaign_id, name, kind, status, width, height, created_at,
          row_number() OVER (PARTITION BY campaign_id ORDER BY created_at DESC, id DESC)
            AS page_rank,
          count(*) OVER (PARTITION BY campaign_id) AS total
-  FROM asset WHERE {asset_campaigns_in}
+  FROM asset WHERE {asset_campaigns_in} AND status = 'ready'
 ) AS page WHERE page_rank <= {p2} ORDER BY campaign_id, page_rank
 """
 

@@ -30,9 +30,7 @@ class InProcess:
     @property
     def engines(self) -> list[Engine]:
         """The writer engine and, on SQLite, the separate one queries read through."""
-        runtime = self.app.state.runtime
-        found = [runtime.engine.sync_engine, runtime.read_engine.sync_engine]
-        return list(dict.fromkeys(found))
+        return [engine.sync_engine for engine in self.app.state.runtime.engines]
 
     async def post_raw(self, body: bytes, token: str | None = None) -> bytes:
         headers = {"content-type": "application/json"}

@@ -202,8 +202,7 @@ class StatementCounter:
 def statements(app: Starlette) -> Iterator[StatementCounter]:
     """Statements on every engine of the app (on SQLite, reads go through their own)."""
     counter = StatementCounter()
-    runtime = app.state.runtime
-    engines = {id(e): e.sync_engine for e in (runtime.engine, runtime.read_engine)}.values()
+    engines = [engine.sync_engine for engine in app.state.runtime.engines]
     for engine in engines:
         event.listen(engine, "before_cursor_execute", counter)
     yield counter

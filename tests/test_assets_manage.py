@@ -75,6 +75,39 @@ class TestLists:
             "tagged.wav",
         ]
 
+    async def test_only_ready_assets_unless_a_status_is_asked_for(
+        self, http: httpx.AsyncClient, owner: Account
+    ) -> None:
+        await _upload(owner, "ready.png", mf.png(), "image/png")
+        await _create_upload(owner, "pending.png", mf.png())
+        rejected = await _create_upload(owner, "rejected.png", b"not a png at all")
+        put = await http.put(rejected, content=b"not a png at all")
+        assert put.json()["status"] == "REJECTED"
+        workspace = owner.workspace_id
+        assert await _names(owner, workspace) == ["ready.png"]
+        assert await _names(owner, workspace, kind="IMAGE") == ["ready.png"]
+        assert await _names(owner, workspace, status="PENDING") == ["pending.png"]
+        assert await _names(owner, workspace, status="REJECTED") == ["rejected.png"]
+        counted = await owner.gql(ASSETS, {"id": workspace, "filter": None})
+        assert counted.ok()["node"]["assets"]["totalCount"] == 1
+
+
+async def _create_upload(account: Account, name: str, content: bytes) -> str:
+    """A PENDING asset from ``createAssetUpload``; the path its bytes are to be PUT to."""
+    result = await account.gql(
+        "mutation($i: CreateAssetUploadInput!) { createAssetUpload(input: $i) { uploadUrl } }",
+        {
+            "i": {
+                "name": name,
+                "contentType": "image/png",
+                "size": len(content),
+                "workspaceId": account.workspace_id,
+            }
+        },
+    )
+    url = str(result.ok()["createAssetUpload"]["uploadUrl"])
+    return url.replace("http://127.0.0.1:8000", "")
+
 
 class TestUpdate:
     async def test_rename_retag_and_move_within_the_workspace(self, owner: Account) -> None:

@@ -1,18 +1,28 @@
-"""No N+1: a page of 20 clients x 10 campaigns with stats costs what 2 x 2 costs."""
+"""No N+1: a dashboard of 20 of everything costs the statements a dashboard of 2 costs.
+
+The dashboard reads every level the API batches: clients → campaigns with statistics, jobs
+with their spending → scenes → their images and clips, generations → client, campaign, job,
+scene and output, and assets → client and campaign. Statements are counted on every engine of
+the app (on SQLite queries read through an engine of their own).
+"""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.ids import decode_global_id
-from app.models import Campaign, Client
+from app.loaders import Loaders
+from app.models import Asset, Campaign, Client, Generation, Job, Scene
+from app.models.enums import AssetKind, AssetStatus, GenerationKind
 from tests.conftest import StatementCounter
 from tests.graphql import Account
 
 DASHBOARD = """
-query($w: ID!, $clients: Int!, $campaigns: Int!) {
+query($w: ID!, $clients: Int!, $campaigns: Int!, $jobs: Int!) {
   node(id: $w) { ... on Workspace {
     name
     clients(first: $clients) {
@@ -32,46 +42,163 @@ query($w: ID!, $clients: Int!, $campaigns: Int!) {
         }
       } }
     }
+    jobs(first: $jobs) {
+      totalCount
+      edges { node {
+        id status actualCost { amount }
+        scenes { id number image { id } video { id } }
+        finalVideo { id }
+      } }
+    }
+    generations(first: $jobs) {
+      totalCount
+      nodes {
+        id model
+        client { id name } campaign { id name } job { id status } scene { id number }
+        outputAsset { id }
+      }
+    }
+    assets(first: $jobs) { totalCount nodes { id client { id } campaign { id } } }
   } }
 }
 """
+SCENES_PER_JOB = 3
+# 20 SELECTs, one per level: the actor (2); the workspace; a page and a totalCount for each of
+# the five lists (10); client, campaign and job spending (3); the jobs' scenes; and by ID the
+# generations' scenes and campaigns (asked for before the scene and campaign lists arrive) and
+# every asset the scenes and generations point at (3). Clients and jobs by ID come with their
+# pages. SQLite adds a BEGIN for each of its two transactions.
+STATEMENTS = {"sqlite": 22, "postgresql": 20}
 
 
-async def _seed(db: AsyncSession, owner: Account, clients: int, campaigns: int) -> None:
-    workspace_id = decode_global_id(owner.workspace_id).id
-    rows = [
-        Client(id=uuid.uuid4(), workspace_id=workspace_id, name=f"C{i}") for i in range(clients)
-    ]
-    db.add_all(rows)
-    await db.flush()
-    db.add_all(
-        Campaign(workspace_id=workspace_id, client_id=client.id, name=f"C{j}", goal="g")
-        for client in rows
-        for j in range(campaigns)
-    )
-    await db.commit()
+class Seed:
+    def __init__(self, db: AsyncSession, owner: Account) -> None:
+        self.db = db
+        self.workspace_id = decode_global_id(owner.workspace_id).id
+
+    async def add(self, *rows: Any) -> None:
+        self.db.add_all(rows)
+        await self.db.flush()
+
+    async def dashboard(self, clients: int, campaigns: int, jobs: int) -> None:
+        """``clients`` x ``campaigns``; ``jobs`` jobs of 3 scenes, each scene drawn by a
+        generation whose image is a READY asset of the job's client and campaign."""
+        rows = [Client(workspace_id=self.workspace_id, name=f"C{i}") for i in range(clients)]
+        await self.add(*rows)
+        plans = [
+            Campaign(workspace_id=self.workspace_id, client_id=c.id, name=f"C{j}", goal="g")
+            for c in rows
+            for j in range(campaigns)
+        ]
+        await self.add(*plans)
+        for n in range(jobs):
+            await self.job(rows[n % clients], plans[n % len(plans)])
+        await self.db.commit()
+
+    async def job(self, client: Client, campaign: Campaign) -> None:
+        job = Job(
+            workspace_id=self.workspace_id,
+            client_id=client.id,
+            campaign_id=campaign.id,
+            product="p",
+            target_audience="t",
+            key_message="k",
+            call_to_action="c",
+            style="s",
+        )
+        await self.add(job)
+        for number in range(1, SCENES_PER_JOB + 1):
+            image = Asset(
+                workspace_id=self.workspace_id,
+                client_id=client.id,
+                campaign_id=campaign.id,
+                kind=AssetKind.IMAGE,
+                name="frame.png",
+                status=AssetStatus.READY,
+            )
+            await self.add(image)
+            scene = Scene(
+                job_id=job.id,
+                number=number,
+                description="d",
+                image_prompt="p",
+                duration_seconds=5,
+                image_asset_id=image.id,
+            )
+            await self.add(scene)
+            await self.add(
+                Generation(
+                    workspace_id=self.workspace_id,
+                    client_id=client.id,
+                    campaign_id=campaign.id,
+                    job_id=job.id,
+                    scene_id=scene.id,
+                    output_asset_id=image.id,
+                    kind=GenerationKind.IMAGE,
+                    model="m",
+                    provider="local",
+                    idempotency_key=uuid.uuid4().hex,
+                )
+            )
 
 
-async def _count(owner: Account, statements: StatementCounter, clients: int, campaigns: int) -> int:
+async def _count(account: Account, statements: StatementCounter, size: tuple[int, int, int]) -> int:
+    clients, campaigns, jobs = size
     before = statements.count
-    result = await owner.gql(
-        DASHBOARD, {"w": owner.workspace_id, "clients": clients, "campaigns": campaigns}
-    )
-    page = result.ok()["node"]["clients"]
+    variables = {"w": account.workspace_id, "clients": clients, "campaigns": campaigns}
+    result = await account.gql(DASHBOARD, {**variables, "jobs": jobs})
+    workspace = result.ok()["node"]
+    page = workspace["clients"]
     assert len(page["edges"]) == clients
     assert all(len(e["node"]["campaigns"]["edges"]) == campaigns for e in page["edges"])
+    assert [len(e["node"]["scenes"]) for e in workspace["jobs"]["edges"]] == [3] * jobs
+    generations = workspace["generations"]["nodes"]
+    assert len(generations) == jobs
+    assert all(None not in (g["client"], g["job"], g["scene"]) for g in generations)
+    assert len(workspace["assets"]["nodes"]) == jobs
     return statements.count - before
 
 
+SMALL, LARGE = (2, 2, 2), (20, 10, 20)
+
+
+async def _small_and_large(
+    db: AsyncSession, owner: Account, stranger: Account, statements: StatementCounter
+) -> tuple[int, int]:
+    await Seed(db, owner).dashboard(*SMALL)
+    await Seed(db, stranger).dashboard(*LARGE)
+    return await _count(owner, statements, SMALL), await _count(stranger, statements, LARGE)
+
+
 class TestStatementCount:
-    async def test_is_the_same_for_2x2_and_20x10(
-        self, owner: Account, stranger: Account, db: AsyncSession, statements: StatementCounter
+    async def test_is_the_same_for_a_page_of_2_and_a_page_of_20(
+        self,
+        owner: Account,
+        stranger: Account,
+        db: AsyncSession,
+        statements: StatementCounter,
+        dialect: str,
     ) -> None:
-        await _seed(db, owner, 2, 2)
-        await _seed(db, stranger, 20, 10)
-        small = await _count(owner, statements, 2, 2)
-        large = await _count(stranger, statements, 20, 10)
-        assert small == large
-        # 9 SELECTs: actor (2), workspace, clients page + count + stats, campaigns page + count
-        # + stats; SQLite adds a BEGIN for each of its two transactions.
-        assert large <= 11, statements.statements[-large:]
+        small, large = await _small_and_large(db, owner, stranger, statements)
+        assert small == large, statements.statements[-large:]
+        assert large == STATEMENTS[dialect], statements.statements[-large:]
+
+    async def test_notices_a_level_read_one_row_at_a_time(
+        self,
+        owner: Account,
+        stranger: Account,
+        db: AsyncSession,
+        statements: StatementCounter,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """The guard itself: with every loader's batches cut to one key, 20 costs more."""
+        batched = Loaders._loader
+
+        def one_key_at_a_time(self: Loaders, load: Any) -> Any:
+            loader = batched(self, load)
+            loader.max_batch_size = 1
+            return loader
+
+        monkeypatch.setattr(Loaders, "_loader", one_key_at_a_time)
+        small, large = await _small_and_large(db, owner, stranger, statements)
+        assert large > small

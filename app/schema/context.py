@@ -119,6 +119,10 @@ class Context:
         """Act as ``actor`` for the rest of the operation (after register, login, refresh)."""
         self._actor = actor
         self._auth_error = None
+        self.forget_loaded()
+
+    def forget_loaded(self) -> None:
+        """Later reads load afresh (a mutation field must not see what an earlier one cached)."""
         self._loaders = None
 
     async def reload_roles(self) -> None:
@@ -155,6 +159,18 @@ class Context:
     async def rollback(self) -> None:
         if self._session is not None:
             await self._session.rollback()
+
+    async def end_event(self) -> None:
+        """End one event of a subscription: its batches finish and its session (which only
+        read) closes, so the next event reads the current state through a session and loaders
+        of its own, and no connection or lock is held while the stream waits."""
+        for loaders in self._every_loaders:
+            await loaders.drain()
+        self._every_loaders.clear()
+        self.forget_loaded()
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
     async def close(self, *, commit: bool) -> None:
         """End the operation's unit of work. Batches still running finish first; anything

@@ -13,17 +13,27 @@ from strawberry.types.graphql import OperationType
 from app.errors import AppError, ForbiddenError
 from app.schema.context import Context
 
+_READS = (OperationType.QUERY, OperationType.SUBSCRIPTION)
+
 
 class SessionLifecycle(SchemaExtension):
     """Close the operation's session: commit what is pending if it succeeded, else roll back.
 
-    Queries get a read-only session (on SQLite it never takes the write lock).
+    Queries and subscriptions get a read-only session (on SQLite it never takes the write
+    lock); a subscription's lasts one event.
     """
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
         if isinstance(context, Context):
-            context.read_only = self.execution_context.operation_type is OperationType.QUERY
+            context.read_only = self.execution_context.operation_type in _READS
+        yield
+
+    async def on_stream_result(self, result: Any) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        subscription = self.execution_context.operation_type is OperationType.SUBSCRIPTION
+        if subscription and isinstance(context, Context):
+            await context.end_event()
         yield
 
     async def on_operation(self) -> AsyncIterator[None]:
@@ -43,6 +53,8 @@ class SessionLifecycle(SchemaExtension):
 class Transaction(FieldExtension):
     """Each mutation field is one unit of work: committed when it returns, rolled back if not.
 
+    It reads through loaders of its own, so it sees what earlier fields changed.
+
     Every mutation passes here, so this is also where a read-only credential is refused.
     """
 
@@ -51,6 +63,7 @@ class Transaction(FieldExtension):
     ) -> Any:
         context: Context = info.context
         _refuse_read_only(context)
+        context.forget_loaded()
         try:
             result = await next_(source, info, **kwargs)
         except AppError as error:

@@ -16,7 +16,7 @@ from app.schema.types.client import ClientType
 from app.schema.types.common import Node
 from app.schema.types.generation import GenerationType
 from app.schema.types.invitation import InvitationType
-from app.schema.types.job import JobType
+from app.schema.types.job import JobType, SceneType
 from app.schema.types.member import MembershipType, UserType
 from app.schema.types.workspace import WorkspaceType
 
@@ -33,6 +33,7 @@ NODE_TYPES: dict[str, tuple[Fetch, Callable[[Any], Node]]] = {
     "Asset": (lambda loaders, pk: loaders.asset.load(pk), asset_from_model),
     "Generation": (lambda loaders, pk: loaders.generation.load(pk), GenerationType.from_model),
     "Job": (lambda loaders, pk: loaders.job.load(pk), JobType.from_model),
+    "Scene": (lambda loaders, pk: loaders.scene.load(pk), SceneType.from_model),
 }
 
 

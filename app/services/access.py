@@ -11,15 +11,23 @@ from sqlmodel import col
 
 from app.auth.actor import ROLE_RANK, Actor
 from app.errors import NotFoundError
-from app.models import ApiKey, Invitation, Membership, User
+from app.models import ApiKey, Invitation, Job, Membership, Scene, User
 from app.models.enums import Role
 
 M = TypeVar("M")
 
 
 def visible(actor: Actor, model: Any) -> sa.ColumnElement[bool]:
-    """The filter every read of a workspace-owned table applies."""
+    """The filter every read of a workspace-owned table applies (scenes: through their job)."""
+    if model is Scene:
+        return visible_scenes(actor)
     return model.workspace_id.in_(actor.workspace_ids)  # type: ignore[no-any-return]
+
+
+def visible_scenes(actor: Actor) -> sa.ColumnElement[bool]:
+    """A scene has no workspace of its own: it is visible when its job is."""
+    jobs = sa.select(col(Job.id)).where(visible(actor, Job))
+    return col(Scene.job_id).in_(jobs)
 
 
 def visible_users(actor: Actor) -> sa.ColumnElement[bool]:

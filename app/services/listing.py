@@ -60,6 +60,10 @@ class CampaignFilter:
         return conditions
 
 
+LISTED_ASSET_STATUS = AssetStatus.READY
+"""What an asset list shows unless it asks for another status: files one can use."""
+
+
 @dataclass(frozen=True, slots=True)
 class AssetFilter:
     client_id: uuid.UUID | None = None
@@ -67,7 +71,7 @@ class AssetFilter:
     kind: AssetKind | None = None
     tag: str | None = None
     source: AssetSource | None = None
-    status: AssetStatus | None = None
+    status: AssetStatus = LISTED_ASSET_STATUS
 
     def conditions(self) -> list[Any]:
         conditions: list[Any] = []
@@ -86,10 +90,11 @@ class GenerationFilter:
     campaign_id: uuid.UUID | None = None
     kind: GenerationKind | None = None
     statuses: tuple[GenerationStatus, ...] = ()
+    model: str | None = None
 
     def conditions(self) -> list[Any]:
         conditions: list[Any] = []
-        for name in ("client_id", "campaign_id", "kind"):
+        for name in ("client_id", "campaign_id", "kind", "model"):
             value = getattr(self, name)
             if value is not None:
                 conditions.append(col(getattr(Generation, name)) == value)

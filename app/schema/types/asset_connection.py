@@ -12,7 +12,7 @@ from app.models import Asset
 from app.models.enums import AssetKind, AssetSource, AssetStatus
 from app.schema.connections import connection_field
 from app.schema.types.asset import AssetType, asset_from_model
-from app.services.listing import AssetFilter
+from app.services.listing import LISTED_ASSET_STATUS, AssetFilter
 
 
 @strawberry.input(description="Narrow a list of assets; all given conditions must hold.")
@@ -22,7 +22,10 @@ class AssetFilterInput:
     kind: AssetKind | None = None
     tag: str | None = None
     source: AssetSource | None = None
-    status: AssetStatus | None = None
+    status: AssetStatus | None = strawberry.field(
+        default=None,
+        description="Only assets in this status; when not given, only READY ones.",
+    )
 
     def to_filter(self) -> AssetFilter:
         return AssetFilter(
@@ -31,7 +34,7 @@ class AssetFilterInput:
             kind=self.kind,
             tag=self.tag,
             source=self.source,
-            status=self.status,
+            status=self.status or LISTED_ASSET_STATUS,
         )
 
 
@@ -47,5 +50,8 @@ def assets_of(parent: str) -> Any:
         parent=parent,
         filter_input=AssetFilterInput,
         empty_filter=AssetFilter(),
-        description="Assets here, newest first by default.",
+        description=(
+            "Assets here, newest first by default; only READY ones unless `filter.status` asks"
+            " for another."
+        ),
     )

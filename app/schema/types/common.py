@@ -87,3 +87,13 @@ async def required(
     if row is None:
         raise NotFoundError(f"{what} not found.")
     return to_node(row)
+
+
+async def optional(
+    loader: DataLoader[uuid.UUID, Any], key: uuid.UUID | None, to_node: Callable[[Any], NodeT]
+) -> NodeT | None:
+    """A linked object that may be absent: null when unset, gone or invisible."""
+    if key is None:
+        return None
+    row = await loader.load(key)
+    return None if row is None else to_node(row)

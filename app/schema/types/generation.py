@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -16,7 +16,15 @@ from app.models import Generation
 from app.models.enums import BillingBasis, GenerationKind, GenerationStatus
 from app.schema.context import Info
 from app.schema.types.asset import AssetType, asset_from_model
-from app.schema.types.common import Money, Node, money
+from app.schema.types.common import Money, Node, money, optional
+from app.schema.types.job import JobType, SceneType
+
+if TYPE_CHECKING:
+    from app.schema.types.campaign import CampaignType
+    from app.schema.types.client import ClientType
+
+ClientRef = Annotated["ClientType", strawberry.lazy("app.schema.types.client")]
+CampaignRef = Annotated["CampaignType", strawberry.lazy("app.schema.types.campaign")]
 
 
 @strawberry.enum(name="GenerationStatus", description="QUEUED → RUNNING → a final state.")
@@ -84,10 +92,32 @@ class GenerationType(Node):
 
     @strawberry.field(description="The asset the generation produced.")
     async def output_asset(self, info: Info) -> AssetType | None:
-        if self.row.output_asset_id is None:
-            return None
-        row = await info.context.loaders.asset.load(self.row.output_asset_id)
-        return asset_from_model(row) if row is not None else None
+        return await optional(
+            info.context.loaders.asset, self.row.output_asset_id, asset_from_model
+        )
+
+    @strawberry.field(description="The client it was made for; null if none (or deleted since).")
+    async def client(self, info: Info) -> ClientRef | None:
+        from app.schema.types.client import ClientType
+
+        return await optional(
+            info.context.loaders.client, self.row.client_id, ClientType.from_model
+        )
+
+    @strawberry.field(description="The campaign it was made for; null if none (or deleted since).")
+    async def campaign(self, info: Info) -> CampaignRef | None:
+        from app.schema.types.campaign import CampaignType
+
+        loader = info.context.loaders.campaign
+        return await optional(loader, self.row.campaign_id, CampaignType.from_model)
+
+    @strawberry.field(description="The ad-video job it was made for; null outside a job.")
+    async def job(self, info: Info) -> JobType | None:
+        return await optional(info.context.loaders.job, self.row.job_id, JobType.from_model)
+
+    @strawberry.field(description="The job's scene it drew (an image or clip); null otherwise.")
+    async def scene(self, info: Info) -> SceneType | None:
+        return await optional(info.context.loaders.scene, self.row.scene_id, SceneType.from_model)
 
     @strawberry.field(
         description="The image generation chained first, for a video without a start image."

@@ -5,9 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-import sqlalchemy as sa
 import strawberry
-from sqlmodel import col
 
 from app.ids import encode_global_id
 from app.models import Job, Scene
@@ -199,10 +197,7 @@ class JobType(Node):
 
     @strawberry.field(description="The storyboard, in order.")
     async def scenes(self, info: Info) -> list[SceneType]:
-        statement = (
-            sa.select(Scene).where(col(Scene.job_id) == self.row.id).order_by(col(Scene.number))
-        )
-        rows = (await info.context.session.execute(statement)).scalars()
+        rows = await info.context.loaders.job_scenes.load(self.row.id)
         return [SceneType.from_model(row) for row in rows]
 
     @strawberry.field(description="The composed MP4, once the job is COMPLETED.")
