@@ -84,7 +84,8 @@ async def chain_image_step(generation_id: str) -> str:
 
 async def _create_child(parent: Generation) -> str:
     deps = current()
-    spec = deps.catalog.default_for(parent.provider, GenerationKind.IMAGE)
+    spec = deps.catalog.companion(deps.catalog.get(parent.model), GenerationKind.IMAGE)
+    runner = deps.catalog.availability(spec, deps.provider.name)
     params = GenericParams.from_dict(parent.input.get("params", {}))
     child_params = GenericParams(
         prompt=params.prompt, aspect_ratio=params.aspect_ratio, seed=params.seed
@@ -99,7 +100,8 @@ async def _create_child(parent: Generation) -> str:
             created_by_id=parent.created_by_id,
             kind=GenerationKind.IMAGE,
             model=spec.id,
-            provider=spec.provider,
+            provider=runner.provider,
+            simulated=runner.simulated,
             input={"params": child_params.as_dict(), "parent_generation_id": parent.id.hex},
             workflow_id=parent.workflow_id,
         )
@@ -202,9 +204,9 @@ async def _request(generation: Generation) -> PredictionRequest:
             **{**params.as_dict(), "reference_image": await _reference_url(reference)}
         )
     webhook = _webhook_url(generation)
-    return PredictionRequest(
-        spec.id, spec.provider_input(params), spec.kind.value, webhook, seed_key=generation.id.hex
-    )
+    # A stand-in renders the model's output in adstudio's terms, at the model's own length.
+    inputs = spec.simulated_input(params) if generation.simulated else spec.provider_input(params)
+    return PredictionRequest(spec.id, inputs, spec.kind.value, webhook, seed_key=generation.id.hex)
 
 
 async def _reference_url(asset_hex: str) -> str:

@@ -15,7 +15,7 @@ from sqlmodel import col
 from app.auth.actor import Actor
 from app.engine.port import WorkEngine, generation_workflow_id
 from app.errors import BadUserInputError, ConflictError
-from app.generation.catalog import Catalog, GenericParams, ModelSpec
+from app.generation.catalog import Availability, Catalog, GenericParams, ModelSpec
 from app.generation.pricing import estimate
 from app.models import Asset, Generation
 from app.models.enums import (
@@ -57,6 +57,7 @@ async def launch(
     and is not counted by ``admit``). A new one is checked against its campaign's budget and
     starts once the operation commits."""
     spec = _model(catalog, engine.provider_name, request)
+    runner = catalog.availability(spec, engine.provider_name)
     existing = await _by_key(session, request.placement.workspace_id, request.idempotency_key)
     stored_input = await _stored_input(session, actor, spec, request)
     if existing is not None:
@@ -73,7 +74,7 @@ async def launch(
         request.placement.campaign_id,
         charge.amount + _chained(catalog, spec, stored_input),
     )
-    generation = await _create(session, actor, spec, request, stored_input)
+    generation = await _create(session, actor, spec, request, stored_input, runner)
     lifecycle.start(session, engine, generation)
     return generation, True
 
@@ -82,7 +83,7 @@ def _chained(catalog: Catalog, spec: ModelSpec, stored_input: dict[str, Any]) ->
     """What the start image a video without a reference will first generate costs."""
     if not stored_input.get("chain_image"):
         return Decimal(0)
-    image = catalog.default_for(spec.provider, GenerationKind.IMAGE)
+    image = catalog.companion(spec, GenerationKind.IMAGE)  # as the engine will chain it
     return estimate(image, GenericParams.from_dict(stored_input.get("params", {}))).amount
 
 
@@ -95,7 +96,7 @@ def _model(catalog: Catalog, provider: str, request: LaunchRequest) -> ModelSpec
             f"{spec.id} makes {spec.kind.value}, not {request.kind.value}.",
             fields={"model": f"is not a {request.kind.value} model"},
         )
-    if spec.provider != provider:
+    if not catalog.availability(spec, provider).available:
         raise BadUserInputError(
             f"{spec.id} is not available here (the {provider} provider is active).",
             fields={"model": "is not available with the active provider"},
@@ -183,6 +184,7 @@ async def _create(
     spec: ModelSpec,
     request: LaunchRequest,
     stored_input: dict[str, Any],
+    runner: Availability,
 ) -> Generation:
     charge = estimate(spec, request.params)
     generation = Generation(
@@ -192,7 +194,8 @@ async def _create(
         created_by_id=actor.user_id,
         kind=spec.kind,
         model=spec.id,
-        provider=spec.provider,
+        provider=runner.provider,
+        simulated=runner.simulated,
         input=stored_input,
         idempotency_key=request.idempotency_key,
         estimated_cost=charge.amount,
@@ -201,7 +204,12 @@ async def _create(
     await session.flush()
     generation.workflow_id = generation_workflow_id(generation.id)
     book_estimate(
-        session, Owner.of_generation(generation), charge, stage=spec.kind.value, model=spec.id
+        session,
+        Owner.of_generation(generation),
+        charge,
+        stage=spec.kind.value,
+        model=spec.id,
+        simulated=runner.simulated,
     )
     await record(
         session,

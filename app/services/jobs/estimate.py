@@ -28,6 +28,7 @@ class Line:
     unit: str
     unit_price: Decimal
     cost: Decimal
+    simulated: bool = False  # priced as the real model; a stand-in will run it, charging nobody
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,10 @@ class JobEstimate:
     assumptions: list[str]
     valid_until: datetime
 
+    @property
+    def simulated(self) -> bool:
+        return any(line.simulated for line in self.lines)
+
 
 def job_models(brief: Brief, catalog: Catalog, provider: str) -> dict[str, ModelSpec]:
     """The image, video and music models: the brief's preferences, else the catalog's defaults."""
@@ -45,7 +50,7 @@ def job_models(brief: Brief, catalog: Catalog, provider: str) -> dict[str, Model
     for key, kind in KIND_KEYS.items():
         model_id = brief.models.get(key)
         spec = catalog.get(model_id) if model_id else catalog.default_for(provider, kind)
-        if spec.kind is not kind or spec.provider != provider:
+        if spec.kind is not kind or not catalog.availability(spec, provider).available:
             raise BadUserInputError(
                 f"{spec.id} cannot make the {key} here.",
                 fields={f"modelPreferences.{key}": f"is not an available {kind.value} model"},
@@ -60,33 +65,33 @@ def estimate_job(brief: Brief, catalog: Catalog, provider: str, now: datetime) -
     image = estimate(models["image"], GenericParams(prompt="x"))
     videos = [estimate(models["video"], GenericParams(duration=d)) for d in scenes]
     music = estimate(models["music"], GenericParams(duration=float(brief.duration)))
+    simulated = {key: catalog.availability(m, provider).simulated for key, m in models.items()}
     lines = [
-        _line("storyboard images", models["image"], image, len(scenes)),
-        _sum_line("scene videos", models["video"], videos),
-        _line("music", models["music"], music, 1),
+        _line("storyboard images", models["image"], [image] * len(scenes), simulated["image"]),
+        _line("scene videos", models["video"], videos, simulated["video"]),
+        _line("music", models["music"], [music], simulated["music"]),
     ]
     total = sum((line.cost for line in lines), Decimal(0)).quantize(MICRO)
-    return JobEstimate(
-        total, catalog.currency, lines, _assumptions(brief, models, scenes), _valid_until(now)
+    assumptions = _assumptions(brief, models, scenes) + _simulation(
+        {line.model for line in lines if line.simulated}
     )
+    return JobEstimate(total, catalog.currency, lines, assumptions, _valid_until(now))
 
 
-def _line(stage: str, spec: ModelSpec, charge: Charge, times: int) -> Line:
-    quantity = charge.quantity * times
-    return Line(
-        stage,
-        spec.id,
-        quantity,
-        charge.unit,
-        charge.unit_price,
-        (charge.amount * times).quantize(MICRO),
-    )
-
-
-def _sum_line(stage: str, spec: ModelSpec, charges: list[Charge]) -> Line:
+def _line(stage: str, spec: ModelSpec, charges: list[Charge], simulated: bool) -> Line:
     quantity = sum((c.quantity for c in charges), Decimal(0))
     cost = sum((c.amount for c in charges), Decimal(0)).quantize(MICRO)
-    return Line(stage, spec.id, quantity, charges[0].unit, charges[0].unit_price, cost)
+    unit, price = charges[0].unit, charges[0].unit_price
+    return Line(stage, spec.id, quantity, unit, price, cost, simulated)
+
+
+def _simulation(models: set[str]) -> list[str]:
+    if not models:
+        return []
+    return [
+        f"Simulated offline: {', '.join(sorted(models))} run on the local provider at the real "
+        "models' prices, and nobody is charged (set a Replicate token to run them for real)."
+    ]
 
 
 def _assumptions(brief: Brief, models: dict[str, ModelSpec], scenes: list[float]) -> list[str]:
