@@ -66,6 +66,7 @@ class TestCompletes:
         done = await wait_final(account.gql, started["id"])
         assert done["status"] == "SUCCEEDED", done
         assert done["model"] == "black-forest-labs/flux-schnell"
+        assert (done["provider"], done["simulated"]) == ("replicate", False)
         assert done["cost"] == {"amount": "0.003", "currency": "USD"}
         assert done["outputAsset"]["kind"] == "IMAGE"
         assert fake.creations == {"black-forest-labs/flux-schnell": 1}
@@ -123,6 +124,29 @@ class TestCompletes:
             "black-forest-labs/flux-schnell": 1,
             "bytedance/seedance-1-lite": 1,
         }
+
+
+class TestCatalog:
+    async def test_with_a_token_the_replicate_models_are_real_and_local_ones_unavailable(
+        self, env: Env
+    ) -> None:
+        _, account, _ = env
+        result = await account.gql("{ models { id provider available simulated } }")
+        for model in result.ok()["models"]:
+            real = model["provider"] == "replicate"
+            assert (model["available"], model["simulated"]) == (real, False), model
+        refused = await account.gql(
+            "mutation($i: GenerateImageInput!) { generateImage(input: $i) { generation { id } } }",
+            {
+                "i": {
+                    "workspaceId": account.workspace_id,
+                    "model": "adstudio/local-image",
+                    "prompt": "x",
+                }
+            },
+        )
+        assert refused.code == "BAD_USER_INPUT"
+        assert "model" in refused.errors[0]["extensions"]["fields"]
 
 
 class TestFaults:
