@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
+from PIL import Image
 from pydantic import SecretStr
 
 from tests import media_files as mf
@@ -112,6 +115,39 @@ class TestCompletes:
         sent = next(p for p in fake.predictions.values() if p.model == "bytedance/seedance-1-lite")
         assert sent.input["image"].startswith("http://127.0.0.1:8000/media/")
         assert sent.input["duration"] == 5
+
+    async def test_a_video_reference_is_sent_as_its_poster_frame(self, env: Env) -> None:
+        http, account, fake = env
+        video = (
+            await upload(
+                account.gql,
+                "ad.mp4",
+                mf.leader_mp4([mf.BLACK] * 12, size=(320, 180)),
+                "video/mp4",
+                {"workspaceId": account.workspace_id},
+            )
+        ).ok()["uploadAsset"]["asset"]
+        started = await generate(
+            account.gql,
+            "image",
+            {
+                "workspaceId": account.workspace_id,
+                "model": "google/nano-banana",
+                "prompt": "A poster of it",
+                "referenceAssetId": video["id"],
+            },
+        )
+        done = await wait_final(account.gql, started["id"])
+        assert done["status"] == "SUCCEEDED", done
+        sent = next(p for p in fake.predictions.values() if p.model == "google/nano-banana")
+        [link] = sent.input["image_input"]
+        assert "/poster?" in link
+        poster = await http.get(link.replace("http://127.0.0.1:8000", ""))
+        assert (poster.status_code, poster.headers["content-type"]) == (200, "image/png")
+        with Image.open(io.BytesIO(poster.content)) as image:
+            assert image.size == (320, 180)
+            brightest = int(np.asarray(image.convert("L")).max())
+        assert brightest > 200  # the picture, not the black leader
 
     async def test_a_video_without_a_reference_chains_flux_first(self, env: Env) -> None:
         _, account, fake = env

@@ -32,6 +32,8 @@ from app.services.events import generation_stream, record
 from app.services.ledger import Owner, book_estimate
 from app.services.placement import Placement
 
+REFERENCE_KINDS = frozenset({AssetKind.IMAGE, AssetKind.VIDEO})
+
 
 @dataclass(frozen=True, slots=True)
 class LaunchRequest:
@@ -155,10 +157,11 @@ async def _reference_asset(
     if asset_id is None:
         return None
     asset = await get_visible(session, actor, Asset, asset_id, what="Asset")
-    if asset.kind is not AssetKind.IMAGE or asset.status is not AssetStatus.READY:
+    # A video stands in as an image by its poster frame (the engine extracts it once).
+    if asset.kind not in REFERENCE_KINDS or asset.status is not AssetStatus.READY:
         raise BadUserInputError(
-            "A reference must be a ready image.",
-            fields={"referenceAssetId": "is not a ready image"},
+            "A reference must be a ready image or video.",
+            fields={"referenceAssetId": "is not a ready image or video"},
         )
     if asset.workspace_id != request.placement.workspace_id:
         raise BadUserInputError(
