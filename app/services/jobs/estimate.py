@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
@@ -65,33 +65,49 @@ def estimate_job(brief: Brief, catalog: Catalog, provider: str, now: datetime) -
     image = estimate(models["image"], GenericParams(prompt="x"))
     videos = [estimate(models["video"], GenericParams(duration=d)) for d in scenes]
     music = estimate(models["music"], GenericParams(duration=float(brief.duration)))
-    simulated = {key: catalog.availability(m, provider).simulated for key, m in models.items()}
     lines = [
-        _line("storyboard images", models["image"], [image] * len(scenes), simulated["image"]),
-        _line("scene videos", models["video"], videos, simulated["video"]),
-        _line("music", models["music"], [music], simulated["music"]),
+        _line("storyboard images", models["image"], image, len(scenes)),
+        _sum_line("scene videos", models["video"], videos),
+        _line("music", models["music"], music, 1),
     ]
+    lines = [_simulated(line, catalog, provider) for line in lines]
     total = sum((line.cost for line in lines), Decimal(0)).quantize(MICRO)
-    assumptions = _assumptions(brief, models, scenes) + _simulation(
-        {line.model for line in lines if line.simulated}
-    )
+    assumptions = _assumptions(brief, models, scenes) + _simulation(lines)
     return JobEstimate(total, catalog.currency, lines, assumptions, _valid_until(now))
 
 
-def _line(stage: str, spec: ModelSpec, charges: list[Charge], simulated: bool) -> Line:
-    quantity = sum((c.quantity for c in charges), Decimal(0))
-    cost = sum((c.amount for c in charges), Decimal(0)).quantize(MICRO)
-    unit, price = charges[0].unit, charges[0].unit_price
-    return Line(stage, spec.id, quantity, unit, price, cost, simulated)
+def _simulated(line: Line, catalog: Catalog, provider: str) -> Line:
+    return replace(
+        line, simulated=catalog.availability(catalog.get(line.model), provider).simulated
+    )
 
 
-def _simulation(models: set[str]) -> list[str]:
+def _simulation(lines: list[Line]) -> list[str]:
+    models = sorted({line.model for line in lines if line.simulated})
     if not models:
         return []
     return [
-        f"Simulated offline: {', '.join(sorted(models))} run on the local provider at the real "
-        "models' prices, and nobody is charged (set a Replicate token to run them for real)."
+        f"Simulated offline: {', '.join(models)} run on the local provider at the real models'"
+        " prices, and nobody is charged (set a Replicate token to run them for real)."
     ]
+
+
+def _line(stage: str, spec: ModelSpec, charge: Charge, times: int) -> Line:
+    quantity = charge.quantity * times
+    return Line(
+        stage,
+        spec.id,
+        quantity,
+        charge.unit,
+        charge.unit_price,
+        (charge.amount * times).quantize(MICRO),
+    )
+
+
+def _sum_line(stage: str, spec: ModelSpec, charges: list[Charge]) -> Line:
+    quantity = sum((c.quantity for c in charges), Decimal(0))
+    cost = sum((c.amount for c in charges), Decimal(0)).quantize(MICRO)
+    return Line(stage, spec.id, quantity, charges[0].unit, charges[0].unit_price, cost)
 
 
 def _assumptions(brief: Brief, models: dict[str, ModelSpec], scenes: list[float]) -> list[str]:
