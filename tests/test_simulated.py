@@ -123,7 +123,7 @@ class TestSimulatedGenerations:
                 "workspaceId": offline.account.workspace_id,
                 "model": "bytedance/seedance-1-lite",
                 "prompt": "Waves at dawn",
-                "duration": 7,  # seedance makes 5 or 10 seconds: 5 is nearest
+                "duration": 4,  # seedance makes 5 or 10 seconds: 5 is the shortest that covers it
                 "aspectRatio": "9:16",
             },
         )
