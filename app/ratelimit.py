@@ -6,6 +6,7 @@ server process counts against the same windows.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 import uuid
@@ -38,6 +39,12 @@ class RateLimiter:
         return cls(storage, pool)
 
     async def close(self) -> None:
+        # The memory storage expires windows in a task of its own: stop it with the app, or it
+        # may run on into a closing event loop and fail there.
+        timer = getattr(self._storage, "timer", None)
+        if isinstance(timer, asyncio.Task) and not timer.done():
+            timer.cancel()
+            await asyncio.gather(timer, return_exceptions=True)
         if self._pool is not None:
             await self._pool.aclose()
 

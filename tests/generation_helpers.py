@@ -11,9 +11,9 @@ from tests.graphql import GraphQL
 
 GENERATION = """
 query($id: ID!) { generation(id: $id) {
-  id status kind model provider errorCode errorMessage predictionId input
+  id status kind model provider simulated errorCode errorMessage predictionId input
   cost { amount currency } estimatedCost { amount }
-  startImageGeneration { id status }
+  startImageGeneration { id status model simulated cost { amount } }
   outputAsset { id kind status size url
     ... on ImageAsset { width height }
     ... on VideoAsset { duration width height }

@@ -7,6 +7,7 @@ import math
 import struct
 import wave
 import zlib
+from collections.abc import Sequence
 from fractions import Fraction
 
 import av
@@ -135,3 +136,50 @@ def giant_frame_mov(side: int = 16_000) -> bytes:
         packet.time_base = stream.time_base
         container.mux(packet)
     return out.getvalue()
+
+
+def leader_mp4(
+    leader: Sequence[tuple[int, int, int] | float],
+    content_frames: int = 24,
+    size: tuple[int, int] = (320, 180),
+    fps: int = 24,
+) -> bytes:
+    """An H.264 MP4 that opens with ``leader`` and then shows ``content_frames`` of a picture
+    (a gradient with a bright disc). A colour in the leader is one flat frame of it (black, a
+    white flash, a title card's background); a number is the picture at that brightness (a
+    fade from black is a rising run of them)."""
+    width, height = size
+    ramp = np.linspace(40, 220, width, dtype=np.float32)[None, :, None]
+    picture = np.broadcast_to(ramp, (height, width, 3)).astype(np.uint8).copy()
+    yy, xx = np.ogrid[:height, :width]
+    picture[(xx - width // 2) ** 2 + (yy - height // 2) ** 2 < (height // 4) ** 2] = (250, 60, 40)
+    frames = [
+        (picture * item).astype(np.uint8)
+        if isinstance(item, float)
+        else np.full((height, width, 3), item, np.uint8)
+        for item in leader
+    ]
+    frames += [np.roll(picture, index * 2, axis=1) for index in range(content_frames)]
+    out = io.BytesIO()
+    with av.open(out, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.time_base = Fraction(1, fps)
+        stream.options = {"preset": "ultrafast"}
+        for index, pixels in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            frame.pts = index
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return out.getvalue()
+
+
+BLACK = (0, 0, 0)
+WHITE = (255, 255, 255)
+
+
+def fade_from_black(frames: int) -> list[tuple[int, int, int] | float]:
+    """A fade from black over ``frames`` frames (the picture at rising brightness)."""
+    return [index / frames for index in range(frames)]

@@ -46,7 +46,7 @@ class TestLocalProvider:
             },
         )
         assert started["status"] == "QUEUED"
-        assert started["model"] == "adstudio/local-image"
+        assert started["model"] == "black-forest-labs/flux-schnell"  # simulated offline
         done = await wait_final(account.gql, started["id"])
         assert done["status"] == "SUCCEEDED", done
         asset = done["outputAsset"]
@@ -68,6 +68,7 @@ class TestLocalProvider:
             "video",
             {
                 "workspaceId": account.workspace_id,
+                "model": "adstudio/local-video",
                 "prompt": "Waves",
                 "duration": 2,
                 "aspectRatio": "9:16",
@@ -76,6 +77,8 @@ class TestLocalProvider:
         done = await wait_final(account.gql, started["id"], timeout=60)
         assert done["status"] == "SUCCEEDED", done
         assert done["startImageGeneration"]["status"] == "SUCCEEDED"
+        assert done["startImageGeneration"]["model"] == "adstudio/local-image"
+        assert (done["simulated"], done["cost"]["amount"]) == (False, "0.00")
         video = done["outputAsset"]
         assert video["kind"] == "VIDEO"
         assert video["duration"] == pytest.approx(2.0, abs=0.2)
@@ -90,6 +93,7 @@ class TestLocalProvider:
             "audio",
             {
                 "workspaceId": account.workspace_id,
+                "model": "adstudio/local-music",
                 "prompt": "Upbeat pop",
                 "duration": 3,
             },

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
+from PIL import Image
 from pydantic import SecretStr
 
 from tests import media_files as mf
@@ -66,6 +69,7 @@ class TestCompletes:
         done = await wait_final(account.gql, started["id"])
         assert done["status"] == "SUCCEEDED", done
         assert done["model"] == "black-forest-labs/flux-schnell"
+        assert (done["provider"], done["simulated"]) == ("replicate", False)
         assert done["cost"] == {"amount": "0.003", "currency": "USD"}
         assert done["outputAsset"]["kind"] == "IMAGE"
         assert fake.creations == {"black-forest-labs/flux-schnell": 1}
@@ -112,6 +116,39 @@ class TestCompletes:
         assert sent.input["image"].startswith("http://127.0.0.1:8000/media/")
         assert sent.input["duration"] == 5
 
+    async def test_a_video_reference_is_sent_as_its_poster_frame(self, env: Env) -> None:
+        http, account, fake = env
+        video = (
+            await upload(
+                account.gql,
+                "ad.mp4",
+                mf.leader_mp4([mf.BLACK] * 12, size=(320, 180)),
+                "video/mp4",
+                {"workspaceId": account.workspace_id},
+            )
+        ).ok()["uploadAsset"]["asset"]
+        started = await generate(
+            account.gql,
+            "image",
+            {
+                "workspaceId": account.workspace_id,
+                "model": "google/nano-banana",
+                "prompt": "A poster of it",
+                "referenceAssetId": video["id"],
+            },
+        )
+        done = await wait_final(account.gql, started["id"])
+        assert done["status"] == "SUCCEEDED", done
+        sent = next(p for p in fake.predictions.values() if p.model == "google/nano-banana")
+        [link] = sent.input["image_input"]
+        assert "/poster?" in link
+        poster = await http.get(link.replace("http://127.0.0.1:8000", ""))
+        assert (poster.status_code, poster.headers["content-type"]) == (200, "image/png")
+        with Image.open(io.BytesIO(poster.content)) as image:
+            assert image.size == (320, 180)
+            brightest = int(np.asarray(image.convert("L")).max())
+        assert brightest > 200  # the picture, not the black leader
+
     async def test_a_video_without_a_reference_chains_flux_first(self, env: Env) -> None:
         _, account, fake = env
         video = await generate(
@@ -123,6 +160,29 @@ class TestCompletes:
             "black-forest-labs/flux-schnell": 1,
             "bytedance/seedance-1-lite": 1,
         }
+
+
+class TestCatalog:
+    async def test_with_a_token_the_replicate_models_are_real_and_local_ones_unavailable(
+        self, env: Env
+    ) -> None:
+        _, account, _ = env
+        result = await account.gql("{ models { id provider available simulated } }")
+        for model in result.ok()["models"]:
+            real = model["provider"] == "replicate"
+            assert (model["available"], model["simulated"]) == (real, False), model
+        refused = await account.gql(
+            "mutation($i: GenerateImageInput!) { generateImage(input: $i) { generation { id } } }",
+            {
+                "i": {
+                    "workspaceId": account.workspace_id,
+                    "model": "adstudio/local-image",
+                    "prompt": "x",
+                }
+            },
+        )
+        assert refused.code == "BAD_USER_INPUT"
+        assert "model" in refused.errors[0]["extensions"]["fields"]
 
 
 class TestFaults:

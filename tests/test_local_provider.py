@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import itertools
 import threading
 from pathlib import Path
 from typing import Any
 
+import av
+import numpy as np
 import pytest
 
 from app.generation import local_media
@@ -67,3 +71,14 @@ async def test_an_output_rendered_before_a_restart_is_not_rendered_again(
     assert (after.status, after.outputs) == ("succeeded", before.outputs)
     assert renders.calls == 1
     await again.aclose()
+
+
+@pytest.mark.parametrize(("seconds", "fps"), [(10, 24), (5, 12)])
+def test_every_frame_of_a_video_moves_whatever_its_frame_rate(seconds: int, fps: int) -> None:
+    start = local_media.image("Fizz Cola, bold pop art", "9:16", "seed")
+    data = local_media.video(seconds, fps, "9:16", "seed", start)
+    with av.open(io.BytesIO(data), "r") as container:
+        frames = [f.to_ndarray(format="gray").astype(np.int16) for f in container.decode(video=0)]
+    assert len(frames) == seconds * fps
+    changes = [float(np.abs(b - a).mean()) for a, b in itertools.pairwise(frames)]
+    assert min(changes) > 0.5  # no two frames alike: nothing that looks frozen

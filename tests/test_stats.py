@@ -114,3 +114,34 @@ class TestStats:
             "totalSpend": {"amount": "4.10"},
             "averageCost": {"amount": "0.00"},
         }
+
+    async def test_say_how_much_of_the_spend_was_simulated(
+        self, owner: Account, db: AsyncSession
+    ) -> None:
+        client = await create_client(owner.gql, owner.workspace_id)
+        summer = await create_campaign(owner.gql, client, "Summer")
+        simulated = [
+            _spend(owner, client, summer, None, "0.18"),
+            _spend(owner, client, None, None, "0.003"),
+            _spend(owner, client, summer, None, "5", kind=CostKind.ESTIMATE),
+        ]
+        for entry in simulated:
+            entry.simulated = True
+        db.add_all([*simulated, _spend(owner, client, summer, None, "1.5")])
+        await db.commit()
+
+        query = """
+        query($c: ID!) { node(id: $c) { ... on Client {
+          stats { totalSpend { amount } simulatedSpend { amount } }
+          campaigns { nodes { stats { totalSpend { amount } simulatedSpend { amount } } } }
+        } } }
+        """
+        data = (await owner.gql(query, {"c": client})).ok()["node"]
+        assert data["stats"] == {
+            "totalSpend": {"amount": "1.683"},
+            "simulatedSpend": {"amount": "0.183"},
+        }
+        assert data["campaigns"]["nodes"][0]["stats"] == {
+            "totalSpend": {"amount": "1.68"},
+            "simulatedSpend": {"amount": "0.18"},
+        }

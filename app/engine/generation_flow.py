@@ -17,6 +17,7 @@ from app.engine import records
 from app.engine.collect import collect
 from app.engine.deps import current
 from app.engine.give_up import failure_of, give_up_step, stop_and_book
+from app.engine.reference import reference_url
 from app.engine.upstream import (
     LAST_LOOK_SECONDS,
     outcome_of,
@@ -24,17 +25,15 @@ from app.engine.upstream import (
     stop_upstream,
 )
 from app.generation.catalog import GenericParams
-from app.generation.local_provider import STORAGE_SCHEME
 from app.generation.provider import (
     PredictionRequest,
     PredictionState,
     ProviderRejected,
     ProviderUnavailable,
 )
-from app.models import Asset, Generation
+from app.models import Generation
 from app.models.enums import GENERATION_FINAL, GenerationKind, GenerationStatus
 from app.services import generation_lifecycle as lifecycle
-from app.storage.links import Variant
 
 log = structlog.get_logger("app.engine")
 WEBHOOK_PATH = "/webhooks/replicate"
@@ -84,7 +83,8 @@ async def chain_image_step(generation_id: str) -> str:
 
 async def _create_child(parent: Generation) -> str:
     deps = current()
-    spec = deps.catalog.default_for(parent.provider, GenerationKind.IMAGE)
+    spec = deps.catalog.companion(deps.catalog.get(parent.model), GenerationKind.IMAGE)
+    runner = deps.catalog.availability(spec, deps.provider.name)
     params = GenericParams.from_dict(parent.input.get("params", {}))
     child_params = GenericParams(
         prompt=params.prompt, aspect_ratio=params.aspect_ratio, seed=params.seed
@@ -99,7 +99,8 @@ async def _create_child(parent: Generation) -> str:
             created_by_id=parent.created_by_id,
             kind=GenerationKind.IMAGE,
             model=spec.id,
-            provider=spec.provider,
+            provider=runner.provider,
+            simulated=runner.simulated,
             input={"params": child_params.as_dict(), "parent_generation_id": parent.id.hex},
             workflow_id=parent.workflow_id,
         )
@@ -199,23 +200,12 @@ async def _request(generation: Generation) -> PredictionRequest:
     reference = generation.input.get("reference_asset_id")
     if reference:
         params = GenericParams(
-            **{**params.as_dict(), "reference_image": await _reference_url(reference)}
+            **{**params.as_dict(), "reference_image": await reference_url(reference)}
         )
     webhook = _webhook_url(generation)
-    return PredictionRequest(
-        spec.id, spec.provider_input(params), spec.kind.value, webhook, seed_key=generation.id.hex
-    )
-
-
-async def _reference_url(asset_hex: str) -> str:
-    deps = current()
-    async with deps.runtime.read_sessionmaker() as session:
-        asset = await session.get(Asset, uuid.UUID(asset_hex))
-    if asset is None or asset.storage_key is None:
-        raise ProviderRejected("The reference asset is gone.")
-    if deps.provider.reads_storage:
-        return STORAGE_SCHEME + asset.storage_key
-    return deps.runtime.links.media_url(asset.id, Variant.ORIGINAL, deps.runtime.clock.now())
+    # A stand-in renders the model's output in adstudio's terms, at the model's own length.
+    inputs = spec.simulated_input(params) if generation.simulated else spec.provider_input(params)
+    return PredictionRequest(spec.id, inputs, spec.kind.value, webhook, seed_key=generation.id.hex)
 
 
 def _webhook_url(generation: Generation) -> str | None:

@@ -98,6 +98,7 @@ async def ensure_plan_generation(
     if not deps.catalog.offers(deps.provider.name, GenerationKind.TEXT):
         return None  # no text model: the storyboard is planned from the brief alone
     spec = deps.catalog.default_for(deps.provider.name, GenerationKind.TEXT)
+    runner = deps.catalog.availability(spec, deps.provider.name)
     key = f"job-{job.id.hex[:16]}-plan-r{job.refinement_count}"
     existing = (
         await session.execute(
@@ -119,7 +120,8 @@ async def ensure_plan_generation(
         created_by_id=job.created_by_id,
         kind=GenerationKind.TEXT,
         model=spec.id,
-        provider=spec.provider,
+        provider=runner.provider,
+        simulated=runner.simulated,
         input={"params": params.as_dict()},
         idempotency_key=key,
         estimated_cost=estimate(spec, params).amount,
@@ -151,7 +153,9 @@ async def ensure_generation(
     for row in rows:
         if row.status not in GENERATION_STOPPED:
             return row.id
-    spec = current().catalog.get(job.model_preferences[kind])
+    catalog = current().catalog
+    spec = catalog.get(job.model_preferences[kind])
+    runner = catalog.availability(spec, current().provider.name)
     params, reference = _params(job, scene, kind)
     generation = Generation(
         workspace_id=job.workspace_id,
@@ -162,7 +166,8 @@ async def ensure_generation(
         created_by_id=job.created_by_id,
         kind=KINDS[kind],
         model=spec.id,
-        provider=spec.provider,
+        provider=runner.provider,
+        simulated=runner.simulated,
         input={
             "params": params.as_dict(),
             **({"reference_asset_id": reference.hex} if reference else {}),

@@ -1,4 +1,10 @@
-"""The versioned model catalog shipped with adstudio: kinds, prices and input mappings."""
+"""The versioned model catalog shipped with adstudio: kinds, prices and input mappings.
+
+Each model belongs to a provider. A provider may also *stand in* for another's models
+(``stand_ins``): the offline local provider renders real media for Replicate's image, video
+and music models, with their parameters, rules and prices, so that estimates, budgets and
+stats work without an account. Such generations are marked simulated: nobody is charged.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,8 @@ from typing import Any
 
 from app.errors import BadUserInputError
 from app.models.enums import BillingBasis, GenerationKind
+
+SIMULATED_FPS = 24  # a simulated video model that names no frame rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +70,21 @@ class ModelSpec:
             return min(wanted, float(self.max_duration))
         return wanted
 
+    def simulated_input(self, params: GenericParams) -> dict[str, Any]:
+        """What a stand-in renders for this model, in adstudio's parameter names: the
+        parameters the model takes, with the duration and frame rate it would produce."""
+        inputs = {
+            name: value
+            for name, value in params.as_dict().items()
+            if name in self.params or name == "aspect_ratio"
+        }
+        if self.kind in (GenerationKind.VIDEO, GenerationKind.AUDIO):
+            inputs["duration"] = self.renders(params.duration)
+        if self.kind is GenerationKind.VIDEO:
+            fps = params.fps if "fps" in self.params else None
+            inputs["fps"] = int(fps or self.defaults.get("fps") or SIMULATED_FPS)
+        return inputs
+
     def provider_input(self, params: GenericParams) -> dict[str, Any]:
         """The model's own input names and values, defaults first; a duration is one the model
         renders (see ``renders``)."""
@@ -82,11 +105,33 @@ class ModelSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class StandIn:
+    """The models of other providers a provider can run in their place (simulated)."""
+
+    providers: frozenset[str]
+    kinds: frozenset[GenerationKind]
+
+    def covers(self, spec: ModelSpec) -> bool:
+        return spec.provider in self.providers and spec.kind in self.kinds
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """Whether a model can be used with the active provider right now, whether that provider
+    would only simulate it, and so which provider a generation of it runs on."""
+
+    available: bool
+    simulated: bool
+    provider: str
+
+
+@dataclass(frozen=True, slots=True)
 class Catalog:
     version: str
     currency: str
     models: dict[str, ModelSpec]
     defaults: dict[str, dict[str, str]]
+    stand_ins: dict[str, StandIn] = field(default_factory=dict)
 
     def get(self, model_id: str) -> ModelSpec:
         spec = self.models.get(model_id)
@@ -97,11 +142,34 @@ class Catalog:
         return spec
 
     def default_for(self, provider: str, kind: GenerationKind) -> ModelSpec:
-        return self.models[self.defaults[provider][kind.value]]
+        """The model used when none is named, with ``provider`` active: the default of a
+        provider it stands in for (a real model with real prices), else its own."""
+        return self.models[self._default_id(provider, kind)]
 
     def offers(self, provider: str, kind: GenerationKind) -> bool:
-        """Whether the provider has a default model of this kind."""
-        return kind.value in self.defaults.get(provider, {})
+        """Whether the active provider has a default model of this kind."""
+        return bool(self._default_id(provider, kind))
+
+    def companion(self, spec: ModelSpec, kind: GenerationKind) -> ModelSpec:
+        """The default ``kind`` model of ``spec``'s own provider (a video's start image)."""
+        return self.models[self.defaults[spec.provider][kind.value]]
+
+    def availability(self, spec: ModelSpec, provider: str | None) -> Availability:
+        """Whether ``spec`` can run with ``provider`` active (None: no provider here)."""
+        if provider == spec.provider:
+            return Availability(True, False, provider)
+        stand_in = self.stand_ins.get(provider or "")
+        if provider is not None and stand_in is not None and stand_in.covers(spec):
+            return Availability(True, True, provider)
+        return Availability(False, False, spec.provider)
+
+    def _default_id(self, provider: str, kind: GenerationKind) -> str:
+        stand_in = self.stand_ins.get(provider)
+        if stand_in is not None and kind in stand_in.kinds:
+            for other in sorted(stand_in.providers):
+                if kind.value in self.defaults.get(other, {}):
+                    return self.defaults[other][kind.value]
+        return self.defaults.get(provider, {}).get(kind.value, "")
 
     def of_kind(self, kind: GenerationKind | None) -> list[ModelSpec]:
         return [m for m in self.models.values() if kind is None or m.kind is kind]
@@ -112,7 +180,11 @@ def load_catalog() -> Catalog:
     raw = json.loads(resources.files("app.generation").joinpath("catalog.json").read_text())
     rates = {name: Decimal(rate) for name, rate in raw["hardware_usd_per_second"].items()}
     models = {entry["id"]: _spec(entry, rates) for entry in raw["models"]}
-    return Catalog(raw["version"], raw["currency"], models, raw["defaults"])
+    stand_ins = {
+        name: StandIn(frozenset(rule["for"]), frozenset(GenerationKind(k) for k in rule["kinds"]))
+        for name, rule in raw.get("stand_ins", {}).items()
+    }
+    return Catalog(raw["version"], raw["currency"], models, raw["defaults"], stand_ins)
 
 
 def _spec(entry: dict[str, Any], rates: dict[str, Decimal]) -> ModelSpec:

@@ -22,6 +22,7 @@ IMAGE_SIZES = {
 }
 VIDEO_SIZES = {"1:1": (480, 480), "16:9": (640, 360), "9:16": (360, 640)}
 SAMPLE_RATE = 22050
+MOTES = 36
 
 
 def _palette(seed: str) -> list[tuple[int, int, int]]:
@@ -71,8 +72,11 @@ def video(
         stream.time_base = Fraction(1, fps)
         stream.options = {"preset": "ultrafast", "crf": "28"}
         frames = max(1, round(duration * fps))
+        motes = _motes(seed, (width, height))
         for index in range(frames):
-            frame = av.VideoFrame.from_image(_pan(source, index / frames, (width, height)))  # type: ignore[no-untyped-call]
+            picture = _pan(source, index / frames, (width, height))
+            _float(picture, motes, index / fps)
+            frame = av.VideoFrame.from_image(picture)  # type: ignore[no-untyped-call]
             frame.pts = index
             for packet in stream.encode(frame):
                 container.mux(packet)
@@ -98,6 +102,32 @@ def _pan(source: Image.Image, t: float, size: tuple[int, int]) -> Image.Image:
     bx = int((width - box) * t)
     draw.rectangle([bx, height - box - 10, bx + box, height - 10], outline=(255, 255, 255), width=3)
     return frame
+
+
+def _motes(seed: str, size: tuple[int, int]) -> np.ndarray:
+    """Seeded bubbles that rise through every video: x, y (0-1), radius (px), speed (px/s).
+
+    They move the same number of pixels per second at any frame rate, so consecutive frames
+    always differ visibly (a slow pan alone barely changes a frame at 24 fps)."""
+    rng = np.random.default_rng(int(hashlib.sha256(seed.encode()).hexdigest()[:8], 16))
+    scale = min(size) / 360
+    return np.column_stack(
+        [
+            rng.random(MOTES),
+            rng.random(MOTES),
+            rng.uniform(5, 12, MOTES) * scale,
+            rng.uniform(50, 110, MOTES) * scale,
+        ]
+    )
+
+
+def _float(frame: Image.Image, motes: np.ndarray, seconds: float) -> None:
+    draw = ImageDraw.Draw(frame)
+    width, height = frame.size
+    for x, y, radius, speed in motes:
+        cx = x * width
+        cy = (y * height - speed * seconds) % (height + 2 * radius) - radius
+        draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=(250, 250, 240))
 
 
 def music(duration: float, seed: str) -> bytes:

@@ -44,10 +44,18 @@ def estimate(spec: ModelSpec, params: GenericParams) -> Charge:
 
 
 def actual(
-    spec: ModelSpec, params: GenericParams, *, predict_seconds: float | None, outputs: int
+    spec: ModelSpec,
+    params: GenericParams,
+    *,
+    predict_seconds: float | None,
+    outputs: int,
+    simulated: bool = False,
 ) -> Charge:
-    """Per output for official models; predict time x hardware rate for GPU-billed ones."""
+    """Per output for official models; predict time x hardware rate for GPU-billed ones. A
+    simulated run takes the model's expected GPU time (the stand-in's own says nothing)."""
     if spec.billing is BillingBasis.PER_GPU_SECOND:
+        if simulated:
+            return estimate(spec, params)
         seconds = Decimal(str(predict_seconds or 0)).quantize(Decimal("0.001"))
         return _charge(spec, seconds)
     if spec.billing is BillingBasis.PER_IMAGE:

@@ -79,7 +79,11 @@ async def _target(runtime: Runtime, asset_id: uuid.UUID, variant: Variant) -> Ta
             f'"{asset.sha256}"',
             asset.name,
         )
-    key = asset.thumbnail_key if variant is Variant.THUMBNAIL else asset.waveform_key
+    key = {
+        Variant.THUMBNAIL: asset.thumbnail_key,
+        Variant.WAVEFORM: asset.waveform_key,
+        Variant.POSTER: asset.poster_key,
+    }.get(variant)
     if key is None:
         return None
     stem = asset.name.rsplit(".", 1)[0]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import io
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from app.media.errors import MediaRejected
+from app.media.frames import representative_frame
 from app.media.sniff import MediaType
 from app.models.enums import AssetKind
 
@@ -30,6 +33,7 @@ MAX_SAMPLE_RATE = 384_000
 MAX_CHANNELS = 32
 DECODER_OPTIONS = {"max_pixels": str(MAX_PIXELS)}
 THUMBNAIL_SIZE = (640, 640)
+POSTER_SIZE = (2048, 2048)  # a video's frame used as an image reference, at most this size
 WAVEFORM_SIZE = (800, 160)
 
 
@@ -99,6 +103,34 @@ def _image(path: Path) -> Probe:
 
 
 def _video(path: Path) -> Probe:
+    with _video_stream(path) as (container, stream):
+        width, height = stream.codec_context.width, stream.codec_context.height
+        duration = _check_duration(_duration(container, stream))
+        poster = _scaled(_poster_frame(container, stream), THUMBNAIL_SIZE)
+    return Probe(width=width, height=height, duration=duration, thumbnail=_png(poster))
+
+
+def poster_png(path: Path) -> bytes:
+    """The video's poster frame (the one its thumbnail shows) as a PNG of at most
+    ``POSTER_SIZE``, for use as an image reference. Checked like an upload first."""
+    try:
+        with _video_stream(path) as (container, stream):
+            _check_duration(_duration(container, stream))
+            poster = _scaled(_poster_frame(container, stream), POSTER_SIZE)
+    except MediaRejected:
+        raise
+    except (OSError, ValueError, av.FFmpegError) as exc:
+        raise MediaRejected(f"the video is corrupt or truncated ({_short(exc)})") from None
+    out = io.BytesIO()
+    poster.convert("RGB").save(out, format="PNG")
+    return out.getvalue()
+
+
+@contextmanager
+def _video_stream(
+    path: Path,
+) -> Iterator[tuple[av.container.InputContainer, av.video.stream.VideoStream]]:
+    """The file's first video stream, its frame size checked from the headers."""
     # The decoders refuse frames above the budget even while the container is being opened
     # (opening decodes a frame to learn the stream's parameters).
     with av.open(str(path), options=DECODER_OPTIONS) as container:
@@ -107,19 +139,22 @@ def _video(path: Path) -> Probe:
         stream = container.streams.video[0]
         if stream.codec_context is None:
             raise MediaRejected("the video is in a format that cannot be decoded")
-        width, height = stream.codec_context.width, stream.codec_context.height
-        _check_pixels(width, height)  # from the headers, before any frame is decoded
-        duration = _check_duration(_duration(container, stream))
-        frame = next(container.decode(stream), None)
-        if frame is None:
-            raise MediaRejected("the video has no frame that can be decoded")
-        poster = _poster(frame)
-    return Probe(width=width, height=height, duration=duration, thumbnail=_png(poster))
+        _check_pixels(stream.codec_context.width, stream.codec_context.height)
+        yield container, stream
 
 
-def _poster(frame: av.VideoFrame) -> Image.Image:
-    """The frame scaled to thumbnail size by the decoder's scaler (never full size in RGB)."""
-    scale = min(1.0, THUMBNAIL_SIZE[0] / frame.width, THUMBNAIL_SIZE[1] / frame.height)
+def _poster_frame(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream
+) -> av.VideoFrame:
+    frame = representative_frame(container, stream)
+    if frame is None:
+        raise MediaRejected("the video has no frame that can be decoded")
+    return frame
+
+
+def _scaled(frame: av.VideoFrame, box: tuple[int, int]) -> Image.Image:
+    """The frame fitted into ``box`` by the decoder's scaler (never full size in RGB)."""
+    scale = min(1.0, box[0] / frame.width, box[1] / frame.height)
     width, height = max(2, int(frame.width * scale)), max(2, int(frame.height * scale))
     small = frame.reformat(width=width, height=height, format="rgb24")
     return small.to_image()  # type: ignore[no-untyped-call,no-any-return]

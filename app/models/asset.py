@@ -59,6 +59,8 @@ class Asset(TimestampedModel, table=True):
     tags: list[str] = json_column(nullable=False, default_factory=list)
     thumbnail_key: str | None = Field(default=None, max_length=255, index=True)
     waveform_key: str | None = Field(default=None, max_length=255, index=True)
+    # A video's poster frame at full size (PNG), made the first time it is an image reference.
+    poster_key: str | None = Field(default=None, max_length=255, index=True)
     source_url: str | None = Field(default=None, max_length=2048)
     upload_expires_at: datetime | None = timestamp()
     idempotency_key: str | None = Field(default=None, max_length=128)

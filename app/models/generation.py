@@ -45,7 +45,10 @@ class Generation(TimestampedModel, table=True):
     output_asset_id: uuid.UUID | None = foreign_key("asset.id", ondelete="SET NULL")
     kind: GenerationKind = enum_column(GenerationKind, "generation_kind")
     model: str = Field(max_length=120)
-    provider: str = Field(max_length=32)
+    provider: str = Field(max_length=32)  # the provider that runs it
+    # Run by a stand-in (the offline local provider) for another provider's model: priced as
+    # that model, but nobody was charged.
+    simulated: bool = Field(default=False)
     input: dict[str, Any] = json_column(nullable=False, default_factory=dict)
     output: dict[str, Any] | None = json_column()
     status: GenerationStatus = enum_column(

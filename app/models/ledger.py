@@ -53,6 +53,7 @@ class CostEntry(SQLModel, table=True):
     unit_price: Decimal = money(nullable=False, default=Decimal(0))
     amount: Decimal = money(nullable=False, default=Decimal(0))
     currency: str = currency()
+    simulated: bool = Field(default=False)  # priced as a real model, run by a stand-in
     description: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(
         default_factory=utcnow,

@@ -174,6 +174,13 @@ class GenerationQuery:
             raise NotFoundError("Generation not found.")
         return GenerationType.from_model(row)
 
-    @strawberry.field(description="The models generations can use, with prices.")
-    def models(self, kind: GenerationKind | None = None) -> list[ModelType]:
-        return [ModelType.from_spec(spec) for spec in load_catalog().of_kind(kind)]
+    @strawberry.field(
+        description="The catalog's models with prices, and whether each can be used here now."
+    )
+    def models(self, info: Info, kind: GenerationKind | None = None) -> list[ModelType]:
+        engine, catalog = info.context.runtime.work, load_catalog()
+        provider = engine.provider_name if engine is not None else None
+        return [
+            ModelType.from_spec(spec, catalog.availability(spec, provider))
+            for spec in catalog.of_kind(kind)
+        ]

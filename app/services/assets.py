@@ -104,6 +104,20 @@ async def store_asset(
     return asset
 
 
+async def keep_poster(
+    session: AsyncSession, storage: Storage, asset_id: uuid.UUID, png: bytes
+) -> str | None:
+    """Keep a video's full-size poster frame beside it, once; its key (None if it is gone)."""
+    asset = await session.get(Asset, asset_id, with_for_update=True, populate_existing=True)
+    if asset is None or asset.kind is not AssetKind.VIDEO:
+        return None
+    if asset.poster_key is None:
+        placement = Placement(asset.workspace_id, asset.client_id, asset.campaign_id)
+        asset.poster_key = await _keep_derived(session, storage, placement, png)
+        await session.flush()
+    return asset.poster_key
+
+
 async def _keep_derived(
     session: AsyncSession, storage: Storage, placement: Placement, png: bytes | None
 ) -> str | None:
@@ -307,7 +321,8 @@ async def delete_asset(session: AsyncSession, actor: Actor, *, asset_id: uuid.UU
     actor.require(asset.workspace_id, Role.EDITOR)
     if await _used_by_running_job(session, asset.id):
         raise ConflictError("A job in progress uses this asset; cancel it first.")
-    keys = {k for k in (asset.storage_key, asset.thumbnail_key, asset.waveform_key) if k}
+    derived = (asset.thumbnail_key, asset.waveform_key, asset.poster_key)
+    keys = {k for k in (asset.storage_key, *derived) if k}
     await session.delete(asset)
     await session.flush()
     return keys

@@ -61,6 +61,7 @@ async def _referenced(session: AsyncSession, key: str) -> bool:
             col(Asset.storage_key) == key,
             col(Asset.thumbnail_key) == key,
             col(Asset.waveform_key) == key,
+            col(Asset.poster_key) == key,
         )
     )
     return (await session.execute(statement.limit(1))).first() is not None

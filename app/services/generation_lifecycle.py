@@ -168,7 +168,9 @@ def spent(
     for the GPU time it used."""
     params = GenericParams.from_dict(row.input.get("params", {}))
     count = len(outputs) if succeeded_upstream else 0
-    return actual(spec, params, predict_seconds=predict_seconds, outputs=count)
+    return actual(
+        spec, params, predict_seconds=predict_seconds, outputs=count, simulated=row.simulated
+    )
 
 
 async def _event(

@@ -15,7 +15,7 @@ from sqlmodel import col
 from app.auth.actor import Actor
 from app.engine.port import WorkEngine, generation_workflow_id
 from app.errors import BadUserInputError, ConflictError
-from app.generation.catalog import Catalog, GenericParams, ModelSpec
+from app.generation.catalog import Availability, Catalog, GenericParams, ModelSpec
 from app.generation.pricing import estimate
 from app.models import Asset, Generation
 from app.models.enums import (
@@ -31,6 +31,8 @@ from app.services.admission import Admit, admit_all
 from app.services.events import generation_stream, record
 from app.services.ledger import Owner, book_estimate
 from app.services.placement import Placement
+
+REFERENCE_KINDS = frozenset({AssetKind.IMAGE, AssetKind.VIDEO})
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,7 @@ async def launch(
     and is not counted by ``admit``). A new one is checked against its campaign's budget and
     starts once the operation commits."""
     spec = _model(catalog, engine.provider_name, request)
+    runner = catalog.availability(spec, engine.provider_name)
     existing = await _by_key(session, request.placement.workspace_id, request.idempotency_key)
     stored_input = await _stored_input(session, actor, spec, request)
     if existing is not None:
@@ -73,7 +76,7 @@ async def launch(
         request.placement.campaign_id,
         charge.amount + _chained(catalog, spec, stored_input),
     )
-    generation = await _create(session, actor, spec, request, stored_input)
+    generation = await _create(session, actor, spec, request, stored_input, runner)
     lifecycle.start(session, engine, generation)
     return generation, True
 
@@ -82,7 +85,7 @@ def _chained(catalog: Catalog, spec: ModelSpec, stored_input: dict[str, Any]) ->
     """What the start image a video without a reference will first generate costs."""
     if not stored_input.get("chain_image"):
         return Decimal(0)
-    image = catalog.default_for(spec.provider, GenerationKind.IMAGE)
+    image = catalog.companion(spec, GenerationKind.IMAGE)  # as the engine will chain it
     return estimate(image, GenericParams.from_dict(stored_input.get("params", {}))).amount
 
 
@@ -95,7 +98,7 @@ def _model(catalog: Catalog, provider: str, request: LaunchRequest) -> ModelSpec
             f"{spec.id} makes {spec.kind.value}, not {request.kind.value}.",
             fields={"model": f"is not a {request.kind.value} model"},
         )
-    if spec.provider != provider:
+    if not catalog.availability(spec, provider).available:
         raise BadUserInputError(
             f"{spec.id} is not available here (the {provider} provider is active).",
             fields={"model": "is not available with the active provider"},
@@ -154,10 +157,11 @@ async def _reference_asset(
     if asset_id is None:
         return None
     asset = await get_visible(session, actor, Asset, asset_id, what="Asset")
-    if asset.kind is not AssetKind.IMAGE or asset.status is not AssetStatus.READY:
+    # A video stands in as an image by its poster frame (the engine extracts it once).
+    if asset.kind not in REFERENCE_KINDS or asset.status is not AssetStatus.READY:
         raise BadUserInputError(
-            "A reference must be a ready image.",
-            fields={"referenceAssetId": "is not a ready image"},
+            "A reference must be a ready image or video.",
+            fields={"referenceAssetId": "is not a ready image or video"},
         )
     if asset.workspace_id != request.placement.workspace_id:
         raise BadUserInputError(
@@ -183,6 +187,7 @@ async def _create(
     spec: ModelSpec,
     request: LaunchRequest,
     stored_input: dict[str, Any],
+    runner: Availability,
 ) -> Generation:
     charge = estimate(spec, request.params)
     generation = Generation(
@@ -192,7 +197,8 @@ async def _create(
         created_by_id=actor.user_id,
         kind=spec.kind,
         model=spec.id,
-        provider=spec.provider,
+        provider=runner.provider,
+        simulated=runner.simulated,
         input=stored_input,
         idempotency_key=request.idempotency_key,
         estimated_cost=charge.amount,
@@ -201,7 +207,12 @@ async def _create(
     await session.flush()
     generation.workflow_id = generation_workflow_id(generation.id)
     book_estimate(
-        session, Owner.of_generation(generation), charge, stage=spec.kind.value, model=spec.id
+        session,
+        Owner.of_generation(generation),
+        charge,
+        stage=spec.kind.value,
+        model=spec.id,
+        simulated=runner.simulated,
     )
     await record(
         session,

@@ -2,7 +2,8 @@
 
 An estimate is booked when work is priced (a generation, each line of a job); the actual
 charge is booked once per generation when it ends. A unique (generation, kind) row guards
-the actual charge, so a retried step or a second finisher cannot bill twice.
+the actual charge, so a retried step or a second finisher cannot bill twice. A line priced
+as a real model but run by a stand-in (offline) is marked simulated: nobody was charged.
 """
 
 from __future__ import annotations
@@ -40,9 +41,15 @@ class Owner:
 
 
 def book_estimate(
-    session: AsyncSession, owner: Owner, charge: Charge, *, stage: str, model: str
+    session: AsyncSession,
+    owner: Owner,
+    charge: Charge,
+    *,
+    stage: str,
+    model: str,
+    simulated: bool = False,
 ) -> None:
-    session.add(_entry(owner, CostKind.ESTIMATE, charge, stage, model))
+    session.add(_entry(owner, CostKind.ESTIMATE, charge, stage, model, simulated))
 
 
 async def book_actual(session: AsyncSession, row: Generation, charge: Charge) -> bool:
@@ -56,9 +63,8 @@ async def book_actual(session: AsyncSession, row: Generation, charge: Charge) ->
     )
     if booked:
         return False
-    session.add(
-        _entry(Owner.of_generation(row), CostKind.ACTUAL, charge, row.kind.value, row.model)
-    )
+    owner = Owner.of_generation(row)
+    session.add(_entry(owner, CostKind.ACTUAL, charge, row.kind.value, row.model, row.simulated))
     return True
 
 
@@ -72,7 +78,9 @@ async def actual_total(session: AsyncSession, job_id: uuid.UUID) -> Decimal:
     return Decimal(str(spent or 0))
 
 
-def _entry(owner: Owner, kind: CostKind, charge: Charge, stage: str, model: str) -> CostEntry:
+def _entry(
+    owner: Owner, kind: CostKind, charge: Charge, stage: str, model: str, simulated: bool
+) -> CostEntry:
     return CostEntry(
         workspace_id=owner.workspace_id,
         client_id=owner.client_id,
@@ -86,4 +94,5 @@ def _entry(owner: Owner, kind: CostKind, charge: Charge, stage: str, model: str)
         quantity=charge.quantity,
         unit_price=charge.unit_price,
         amount=charge.amount,
+        simulated=simulated,
     )

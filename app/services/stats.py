@@ -1,7 +1,8 @@
 """Client and campaign statistics, aggregated in SQL from the cost ledger and jobs.
 
-``videoCount`` counts completed ad-video jobs; ``totalSpend`` sums actual ledger entries;
-``averageCost`` is the actual spend of the completed jobs divided by their number.
+``videoCount`` counts completed ad-video jobs; ``totalSpend`` sums actual ledger entries
+(``simulatedSpend`` is the part of it run offline, which nobody was charged); ``averageCost``
+is the actual spend of the completed jobs divided by their number.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from app.models.enums import CostKind, JobStatus
 MICRO_PRECISION = Decimal("0.000001")
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
+NO_SPEND = Decimal("0.00")
 
 
 def to_money(value: Any) -> Decimal:
@@ -40,6 +42,7 @@ class ClientStats:
     campaign_count: int
     video_count: int
     total_spend: Decimal
+    simulated_spend: Decimal = NO_SPEND
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,7 @@ class CampaignStats:
     video_count: int
     total_spend: Decimal
     average_cost: Decimal
+    simulated_spend: Decimal = NO_SPEND
 
 
 def _completed_jobs(owner: Any) -> sa.ScalarSelect[Any]:
@@ -57,10 +61,11 @@ def _completed_jobs(owner: Any) -> sa.ScalarSelect[Any]:
     )
 
 
-def _actual_spend(owner: Any) -> sa.ScalarSelect[Any]:
+def _actual_spend(owner: Any, *, simulated_only: bool = False) -> sa.ScalarSelect[Any]:
+    only = col(CostEntry.simulated).is_(True) if simulated_only else sa.true()
     return (
         sa.select(sa.func.sum(col(CostEntry.amount)))
-        .where(owner, col(CostEntry.kind) == CostKind.ACTUAL)
+        .where(owner, col(CostEntry.kind) == CostKind.ACTUAL, only)
         .scalar_subquery()
     )
 
@@ -75,10 +80,12 @@ async def client_stats(
         .scalar_subquery(),
         _completed_jobs(col(Job.client_id) == col(Client.id)),
         _actual_spend(col(CostEntry.client_id) == col(Client.id)),
+        _actual_spend(col(CostEntry.client_id) == col(Client.id), simulated_only=True),
     ).where(col(Client.id).in_(client_ids))
     rows = await session.execute(statement)
     return {
-        row[0]: ClientStats(int(row[1] or 0), int(row[2] or 0), to_money(row[3])) for row in rows
+        row[0]: ClientStats(int(row[1] or 0), int(row[2] or 0), to_money(row[3]), to_money(row[4]))
+        for row in rows
     }
 
 
@@ -100,12 +107,15 @@ async def campaign_stats(
         _completed_jobs(col(Job.campaign_id) == col(Campaign.id)),
         _actual_spend(col(CostEntry.campaign_id) == col(Campaign.id)),
         completed_spend,
+        _actual_spend(col(CostEntry.campaign_id) == col(Campaign.id), simulated_only=True),
     ).where(col(Campaign.id).in_(campaign_ids))
     stats = {}
-    for campaign_id, videos, spend, completed in await session.execute(statement):
+    for campaign_id, videos, spend, completed, simulated in await session.execute(statement):
         count = int(videos or 0)
         average = to_money(completed) / count if count else ZERO
-        stats[campaign_id] = CampaignStats(count, to_money(spend), to_money(average))
+        stats[campaign_id] = CampaignStats(
+            count, to_money(spend), to_money(average), to_money(simulated)
+        )
     return stats
 
 

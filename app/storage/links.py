@@ -20,6 +20,7 @@ class Variant(StrEnum):
     ORIGINAL = "original"
     THUMBNAIL = "thumbnail"
     WAVEFORM = "waveform"
+    POSTER = "poster"  # a video's poster frame at full size, once it was an image reference
     UPLOAD = "upload"
 
 

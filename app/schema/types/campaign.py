@@ -49,6 +49,9 @@ class CampaignStats:
     video_count: int = strawberry.field(description="Completed ad videos.")
     total_spend: Money = strawberry.field(description="Actual spend in the cost ledger.")
     average_cost: Money = strawberry.field(description="Actual spend per completed video.")
+    simulated_spend: Money = strawberry.field(
+        description="The part of totalSpend run offline (simulated): nobody was charged it."
+    )
 
 
 @strawberry.type(name="Campaign", description="A client's campaign.")
@@ -110,4 +113,5 @@ class CampaignType(Node):
             video_count=found.video_count,
             total_spend=Money(amount=found.total_spend, currency="USD"),
             average_cost=Money(amount=found.average_cost, currency="USD"),
+            simulated_spend=Money(amount=found.simulated_spend, currency="USD"),
         )

@@ -53,6 +53,9 @@ class ClientStats:
     campaign_count: int
     video_count: int = strawberry.field(description="Completed ad videos.")
     total_spend: Money = strawberry.field(description="Actual spend in the cost ledger.")
+    simulated_spend: Money = strawberry.field(
+        description="The part of totalSpend run offline (simulated): nobody was charged it."
+    )
 
 
 @strawberry.input(description="Narrow a client's campaigns.")
@@ -119,6 +122,7 @@ class ClientType(Node):
             campaign_count=found.campaign_count,
             video_count=found.video_count,
             total_spend=Money(amount=found.total_spend, currency="USD"),
+            simulated_spend=Money(amount=found.simulated_spend, currency="USD"),
         )
 
 

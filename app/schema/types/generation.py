@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from app.generation.catalog import ModelSpec
+from app.generation.catalog import Availability, ModelSpec
 from app.ids import encode_global_id
 from app.models import Generation
 from app.models.enums import BillingBasis, GenerationKind, GenerationStatus
@@ -54,7 +54,11 @@ class GenerationType(Node):
     kind: GenerationKind
     status: PublicGenerationStatus
     model: str
-    provider: str
+    provider: str = strawberry.field(description="The provider that runs it.")
+    simulated: bool = strawberry.field(
+        description="Run offline by the local provider in place of the model's own provider:"
+        " real media, priced as the model, but nobody is charged."
+    )
     input: JSON = strawberry.field(description="What was asked, in adstudio's parameter names.")
     prediction_id: str | None
     error_code: str | None
@@ -76,6 +80,7 @@ class GenerationType(Node):
             status=_STATUS[row.status],
             model=row.model,
             provider=row.provider,
+            simulated=row.simulated,
             input=cast(JSON, _public_input(row.input)),
             prediction_id=row.provider_prediction_id,
             error_code=row.error_code,
@@ -160,9 +165,16 @@ class ModelType:
     max_duration: int | None
     requires_reference: bool
     price_checked_at: str
+    available: bool = strawberry.field(
+        description="Whether generations can use it right now, with the active provider."
+    )
+    simulated: bool = strawberry.field(
+        description="Whether the active provider would only simulate it (offline: real media"
+        " at the model's price, charging nobody)."
+    )
 
     @classmethod
-    def from_spec(cls, spec: ModelSpec) -> ModelType:
+    def from_spec(cls, spec: ModelSpec, availability: Availability) -> ModelType:
         gpu = spec.billing is BillingBasis.PER_GPU_SECOND
         unit_price = spec.hardware_rate if gpu and spec.hardware_rate is not None else spec.price
         units = {
@@ -191,4 +203,6 @@ class ModelType:
             max_duration=spec.max_duration,
             requires_reference=spec.requires_reference,
             price_checked_at=spec.checked_at,
+            available=availability.available,
+            simulated=availability.simulated,
         )

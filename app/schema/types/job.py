@@ -45,6 +45,10 @@ class CostLine:
     unit: str
     unit_price: Money
     cost: Money
+    simulated: bool = strawberry.field(
+        description="Priced as the real model, but run offline by the local provider:"
+        " nobody is charged."
+    )
 
 
 @strawberry.type(description="What a job will cost (a dry run; nothing is stored).")
@@ -54,6 +58,7 @@ class CostEstimate:
     breakdown: list[CostLine]
     assumptions: list[str]
     valid_until: datetime
+    simulated: bool = strawberry.field(description="Whether any line of it is simulated.")
 
     @classmethod
     def from_estimate(cls, estimate: JobEstimate) -> CostEstimate:
@@ -68,11 +73,13 @@ class CostEstimate:
                     unit=line.unit,
                     unit_price=Money(amount=line.unit_price, currency="USD"),
                     cost=Money(amount=line.cost, currency="USD"),
+                    simulated=line.simulated,
                 )
                 for line in estimate.lines
             ],
             assumptions=estimate.assumptions,
             valid_until=estimate.valid_until,
+            simulated=estimate.simulated,
         )
 
 

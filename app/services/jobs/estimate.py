@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
@@ -28,6 +28,7 @@ class Line:
     unit: str
     unit_price: Decimal
     cost: Decimal
+    simulated: bool = False  # priced as the real model; a stand-in will run it, charging nobody
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,10 @@ class JobEstimate:
     assumptions: list[str]
     valid_until: datetime
 
+    @property
+    def simulated(self) -> bool:
+        return any(line.simulated for line in self.lines)
+
 
 def job_models(brief: Brief, catalog: Catalog, provider: str) -> dict[str, ModelSpec]:
     """The image, video and music models: the brief's preferences, else the catalog's defaults."""
@@ -45,7 +50,7 @@ def job_models(brief: Brief, catalog: Catalog, provider: str) -> dict[str, Model
     for key, kind in KIND_KEYS.items():
         model_id = brief.models.get(key)
         spec = catalog.get(model_id) if model_id else catalog.default_for(provider, kind)
-        if spec.kind is not kind or spec.provider != provider:
+        if spec.kind is not kind or not catalog.availability(spec, provider).available:
             raise BadUserInputError(
                 f"{spec.id} cannot make the {key} here.",
                 fields={f"modelPreferences.{key}": f"is not an available {kind.value} model"},
@@ -65,10 +70,26 @@ def estimate_job(brief: Brief, catalog: Catalog, provider: str, now: datetime) -
         _sum_line("scene videos", models["video"], videos),
         _line("music", models["music"], music, 1),
     ]
+    lines = [_simulated(line, catalog, provider) for line in lines]
     total = sum((line.cost for line in lines), Decimal(0)).quantize(MICRO)
-    return JobEstimate(
-        total, catalog.currency, lines, _assumptions(brief, models, scenes), _valid_until(now)
+    assumptions = _assumptions(brief, models, scenes) + _simulation(lines)
+    return JobEstimate(total, catalog.currency, lines, assumptions, _valid_until(now))
+
+
+def _simulated(line: Line, catalog: Catalog, provider: str) -> Line:
+    return replace(
+        line, simulated=catalog.availability(catalog.get(line.model), provider).simulated
     )
+
+
+def _simulation(lines: list[Line]) -> list[str]:
+    models = sorted({line.model for line in lines if line.simulated})
+    if not models:
+        return []
+    return [
+        f"Simulated offline: {', '.join(models)} run on the local provider at the real models'"
+        " prices, and nobody is charged (set a Replicate token to run them for real)."
+    ]
 
 
 def _line(stage: str, spec: ModelSpec, charge: Charge, times: int) -> Line:

@@ -92,7 +92,14 @@ async def create_job(
     await session.flush()
     for line in estimate.lines:
         charge = Charge(_basis(catalog, line.model), line.quantity, line.unit_price, line.cost)
-        book_estimate(session, Owner.of_job(job), charge, stage=line.stage, model=line.model)
+        book_estimate(
+            session,
+            Owner.of_job(job),
+            charge,
+            stage=line.stage,
+            model=line.model,
+            simulated=line.simulated,
+        )
     progress(
         job, "queued", "Waiting for the storyboard to start.", step=0, steps=brief.scenes * 2 + 3
     )
