@@ -36,7 +36,10 @@ async def check(
     ``excluding_job`` is a job whose own reservation the amount replaces (its approval)."""
     if campaign_id is None:
         return
-    campaign = await session.get(Campaign, campaign_id, with_for_update=True)
+    # FOR NO KEY UPDATE: launches on the campaign wait for each other, but rows that merely
+    # refer to it (a generation, an asset, a ledger line; their key-share lock) do not, so a
+    # step that holds the workspace's event lock and inserts one cannot deadlock with us.
+    campaign = await session.get(Campaign, campaign_id, with_for_update={"key_share": True})
     if campaign is None or campaign.budget is None:
         return
     remaining = campaign.budget - await committed(session, campaign_id, excluding_job)
