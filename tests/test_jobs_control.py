@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -231,25 +232,22 @@ class TestRetryAndCancel:
                 {"j": job["id"]},
             )
         ).ok()
-        for _ in range(100):
-            if fake.creations["bytedance/seedance-1-lite"] >= 3 and fake.creations["meta/musicgen"]:
-                break
-            await asyncio.sleep(0.1)
+        await _until(  # every clip and the music are running upstream
+            lambda: (
+                fake.creations["bytedance/seedance-1-lite"] >= 3
+                and fake.creations["meta/musicgen"] >= 1
+            )
+        )
         (
             await account.gql(
                 "mutation($j: ID!) { cancelJob(jobId: $j) { job { status } } }", {"j": job["id"]}
             )
         ).ok()
-        for _ in range(100):
-            held = [
-                p
-                for p in fake.predictions.values()
-                if p.status not in ("succeeded", "failed", "canceled")
-            ]
-            if not held:
-                break
-            await asyncio.sleep(0.1)
-        assert held == []
+        await _until(
+            lambda: all(
+                p.status in ("succeeded", "failed", "canceled") for p in fake.predictions.values()
+            )
+        )
         generations = await account.gql(
             "query($w: ID!) { node(id: $w) { ... on Workspace { generations(filter: {status: [QUEUED, RUNNING]}) { totalCount } } } }",
             {"w": account.workspace_id},
@@ -261,13 +259,21 @@ class TestRetryAndCancel:
         # cancelled music used upstream. The scenes that were rendering stop.
         music = load_catalog().get("meta/musicgen").hardware_rate or 0
         spent = 3 * 0.003 + 0.001 + fake.predict_time * float(music)
-        for _ in range(100):  # the music's cost is booked once its cancel is confirmed
+        for _ in range(300):  # the music's cost is booked once its cancel is confirmed
             cancelled = (await account.gql(JOB, {"id": job["id"]})).ok()["node"]
             if float(cancelled["actualCost"]["amount"]) >= spent - 1e-9:
                 break
             await asyncio.sleep(0.1)
         assert float(cancelled["actualCost"]["amount"]) == pytest.approx(spent)
         assert {s["status"] for s in cancelled["scenes"]} == {"CANCELLED"}
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 60.0) -> None:
+    """Wait for ``condition`` (checked every 0.1 s); fail if it is not met in time."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition was not met in time"
+        await asyncio.sleep(0.1)
 
 
 async def _wait_failed(account: Account, job_id: str) -> dict[str, object]:
@@ -347,11 +353,7 @@ class TestCancelReachesTheStartImage:
             {"i": {"id": video["generation"]["id"]}},
         )
         assert result.ok()["cancelGeneration"]["generation"]["status"] == "CANCELED"
-        for _ in range(100):
-            if fake.cancels[image["predictionId"]]:
-                break
-            await asyncio.sleep(0.1)
-        assert fake.cancels[image["predictionId"]] >= 1
+        await _until(lambda: fake.cancels[image["predictionId"]] >= 1)
         assert fake.predictions[image["predictionId"]].status == "canceled"
         after = (await account.gql(GENERATION, {"id": video["generation"]["id"]})).ok()
         assert after["generation"]["startImageGeneration"]["status"] == "CANCELED"
@@ -359,7 +361,8 @@ class TestCancelReachesTheStartImage:
 
 
 async def _until_running(account: Account, video: str) -> dict[str, str]:
-    for _ in range(200):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
         found = (await account.gql(GENERATION, {"id": video})).ok()["generation"]
         image = found["startImageGeneration"]
         if image and image["predictionId"]:
