@@ -194,6 +194,24 @@ class TestSimulatedGenerations:
         assert result.code == "BAD_USER_INPUT"
         assert "aspectRatio" in result.errors[0]["extensions"]["fields"]
 
+    @pytest.mark.parametrize("fps", [0, 61, 100_000])
+    async def test_a_frame_rate_that_would_render_absurdly_is_refused(
+        self, offline: Offline, fps: int
+    ) -> None:
+        result = await offline.account.gql(
+            "mutation($i: GenerateVideoInput!) { generateVideo(input: $i) { generation { id } } }",
+            {
+                "i": {
+                    "workspaceId": offline.account.workspace_id,
+                    "model": "adstudio/local-video",
+                    "prompt": "x",
+                    "fps": fps,
+                }
+            },
+        )
+        assert result.code == "BAD_USER_INPUT"
+        assert result.errors[0]["extensions"]["fields"] == {"fps": "must be between 1 and 60"}
+
     async def test_local_models_stay_free_and_real(self, offline: Offline) -> None:
         gql = offline.account.gql
         started = await generate(

@@ -33,6 +33,7 @@ from app.services.ledger import Owner, book_estimate
 from app.services.placement import Placement
 
 REFERENCE_KINDS = frozenset({AssetKind.IMAGE, AssetKind.VIDEO})
+MAX_FPS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,8 @@ def _check_params(spec: ModelSpec, params: GenericParams) -> None:
         problems["aspectRatio"] = f"must be one of {', '.join(spec.aspect_ratios)}"
     if params.duration is not None and not 0 < params.duration <= 120:
         problems["duration"] = "must be between 0 and 120 seconds"
+    if params.fps is not None and not 1 <= params.fps <= MAX_FPS:  # frames to render offline
+        problems["fps"] = f"must be between 1 and {MAX_FPS}"
     if problems:
         raise BadUserInputError("Invalid generation input.", fields=problems)
 
