@@ -154,7 +154,13 @@ class TestJobJourney:
         await _check_parts_and_prompts(runtime, decode_global_id(job_id).id)
         estimated = float(done["estimatedCost"]["amount"])
         actual = float(done["actualCost"]["amount"])
+        assert estimated > 0  # offline, the catalog's models are simulated at their prices
         assert abs(actual - estimated) <= 0.1 * estimated + 1e-9
+        spend = await account.gql(
+            "query($c: ID!) { node(id: $c) { ... on Campaign { stats { totalSpend { amount } } } } }",
+            {"c": campaign},
+        )
+        assert float(spend.ok()["node"]["stats"]["totalSpend"]["amount"]) == pytest.approx(actual)
 
 
 class TestJobRules:
@@ -222,9 +228,9 @@ async def _brand_and_campaign_brief(account: Account, client: str, campaign: str
         {"i": {"id": client, "brandGuidelines": brand}},
     )
     campaign_brief = {"objective": "win back lapsed students", "keyMessages": ["half the sugar"]}
-    result = await account.gql(
+    result = await account.gql(  # with a budget, so every step is checked against it
         "mutation($i: UpdateCampaignInput!) { updateCampaign(input: $i) { campaign { id } } }",
-        {"i": {"id": campaign, "brief": campaign_brief}},
+        {"i": {"id": campaign, "brief": campaign_brief, "budget": {"amount": "25.00"}}},
     )
     result.ok()
 

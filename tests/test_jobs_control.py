@@ -211,6 +211,8 @@ class TestRetryAndCancel:
         ).ok()
         failed = await _wait_failed(account, str(job["id"]))
         assert failed["errorMessage"]
+        spent_on_storyboard = 3 * 0.003 + 0.001  # a failed job still shows what it spent
+        assert float(failed["actualCost"]["amount"]) >= spent_on_storyboard  # type: ignore[index]
         first_round = fake.creations["bytedance/seedance-1-lite"]
         fake.mode = "succeed"
         retried = await account.gql(
