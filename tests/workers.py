@@ -7,10 +7,12 @@ every worker has its own base temporary directory).
 
 from __future__ import annotations
 
+import atexit
 import os
 import random
 import re
 import socket
+from collections import deque
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -23,6 +25,7 @@ import pytest
 HEAVY = pytest.mark.xdist_group("heavy")
 PORT_SLICE = 400  # ports per worker; a test uses a handful, a slice is walked round and round
 PORT_SLICES = 25  # the serial run and 24 workers; more workers share slices round-robin
+HELD_PORTS = 32  # ports held at once; the oldest is let go (its server has long bound it)
 REDIS_DATABASES = 16  # Redis's default "databases"
 
 
@@ -60,20 +63,38 @@ _ports = _port_range()
 _next_port = random.randrange(PORT_SLICE)  # another run at the same time starts elsewhere
 
 
-def _bindable(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))  # no SO_REUSEADDR: a lingering connection also counts
-        except OSError:
-            return False
+def _reserve(port: int) -> bool:
+    """Take ``port`` if no socket holds it, and hold it: bound, never listening, so that no
+    other probe like this one (of this run or of another run of the suite beside it) can take
+    it, while the server it is for, which sets SO_REUSEADDR, can still bind it and listen."""
+    probe = socket.socket()
+    try:
+        probe.bind(("127.0.0.1", port))  # no SO_REUSEADDR: a lingering connection also counts
+    except OSError:
+        probe.close()
+        return False
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    _held.append(probe)
+    while len(_held) > HELD_PORTS:
+        _held.popleft().close()
     return True
+
+
+def _let_go() -> None:
+    while _held:
+        _held.popleft().close()
+
+
+_held: deque[socket.socket] = deque()
+atexit.register(_let_go)
 
 
 def free_port() -> int:
     """A loopback port no socket holds, and no other worker of this run will hand out.
 
     Unlike a port the kernel picks for ``bind(0)`` and which the caller closes, it cannot be
-    taken between this call and the moment a server process binds it."""
+    taken between this call and the moment a server process binds it. Nothing listens on it
+    until then: a connection to it is refused."""
     global _next_port  # noqa: PLW0603
     if _ports is None:
         with socket.socket() as probe:
@@ -82,7 +103,7 @@ def free_port() -> int:
     for _ in range(len(_ports)):
         port = _ports[_next_port % len(_ports)]
         _next_port += 1
-        if _bindable(port):
+        if _reserve(port):
             return port
     raise RuntimeError(f"no free port in {_ports}")
 
