@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from cross_web import HTTPException
-from starlette.requests import Request
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -20,11 +23,13 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 
 from app.auth.credentials import read_connection_params, read_credentials
+from app.errors import ErrorCode
 from app.http.bodies import RequestRejected, decode_request_json, error_response
 from app.http.request_id import request_id_of
 from app.schema.context import Context
 from app.schema.live import LegacyWSHandler, TransportWSHandler
 
+log = structlog.get_logger("app.http")
 SUBSCRIPTION_TRANSPORTS = (
     "Subscriptions are not served as plain requests: use a WebSocket to /graphql"
     " (graphql-transport-ws or graphql-ws) or Server-Sent Events at POST /graphql/stream."
@@ -56,6 +61,16 @@ class GraphQLApp(GraphQL[Context, None]):
             response = await self.run(Request(scope=scope, receive=receive))
         except HTTPException as error:
             response = error_response(error.status_code, error.reason)
+        except ClientDisconnect:
+            return  # the caller left while sending its request: there is no one to answer
+        except (DBAPIError, PoolTimeout) as error:  # before any field ran (its credentials)
+            log.warning("the database could not be reached", reason=type(error).__name__)
+            response = error_response(
+                503,
+                "The database is not reachable right now; try again shortly.",
+                ErrorCode.SERVICE_UNAVAILABLE,
+            )
+            response.headers["Retry-After"] = "1"
         await response(scope, receive, send)
 
     async def execute_single(
