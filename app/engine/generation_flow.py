@@ -165,7 +165,7 @@ async def submit_step(generation_id: str) -> str:
     )
     if not recorded:  # canceled meanwhile: do not leave it running upstream
         await records.attach_prediction(generation.id, state.id)
-        await stop_upstream(generation.id, state.id)
+        await stop_and_book(generation.id, state.id)
         return ""
     return state.id
 
@@ -190,7 +190,7 @@ async def _stop_created(generation_id: uuid.UUID, call: asyncio.Future[Predictio
     except Exception:
         return
     await records.attach_prediction(generation_id, state.id)
-    await stop_upstream(generation_id, state.id)
+    await stop_and_book(generation_id, state.id)
 
 
 async def _request(generation: Generation) -> PredictionRequest:
@@ -242,7 +242,7 @@ async def wait_step(generation_id: str, prediction_id: str) -> dict[str, Any]:
         # The workflow was cancelled: stop the prediction too. When this process is stopping
         # instead, leave it running upstream: the workflow re-attaches after the restart.
         if not deps.stopping:
-            await asyncio.shield(stop_upstream(uuid.UUID(generation_id), prediction_id))
+            await asyncio.shield(stop_and_book(uuid.UUID(generation_id), prediction_id))
         raise
     last = await poll_once(
         prediction_id, LAST_LOOK_SECONDS

@@ -53,16 +53,18 @@ async def give_up_step(generation_id: str, code: str, message: str) -> str:
     return "failed"
 
 
-async def stop_and_book(generation_id: uuid.UUID, prediction_id: str) -> None:
-    """Stop a cancelled generation's prediction and book what it used before it stopped."""
+async def stop_and_book(generation_id: uuid.UUID, prediction_id: str) -> bool:
+    """Stop a stopped generation's prediction and book what it used before it stopped; True
+    once the provider confirmed (else the recovery sweep asks again)."""
     if not await stop_upstream(generation_id, prediction_id):
-        return  # not confirmed: the recovery sweep asks again
+        return False
     try:
         state = await poll_once(prediction_id, LAST_LOOK_SECONDS)
     except ProviderError:
-        return
+        return True
     if state is not None and state.terminal:
         await book_spent(generation_id, outcome_of(state))
+    return True
 
 
 async def _last_look(generation_id: uuid.UUID, prediction_id: str) -> dict[str, Any] | None:

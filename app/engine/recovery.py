@@ -23,8 +23,8 @@ from sqlmodel import col
 
 from app.engine import records
 from app.engine.deps import current
+from app.engine.give_up import stop_and_book
 from app.engine.port import generation_workflow_id, job_phase
-from app.engine.upstream import stop_upstream
 from app.errors import ProviderError
 from app.models import Generation, Job
 from app.models.enums import (
@@ -151,7 +151,7 @@ async def _sweep_upstream(runtime: Runtime, swept: Swept) -> None:
         col(Generation.provider_prediction_id).is_not(None),
     )
     for generation_id, prediction_id in rows:
-        if await stop_upstream(generation_id, str(prediction_id)):
+        if await stop_and_book(generation_id, str(prediction_id)):
             swept.stopped_upstream += 1
 
 
@@ -175,7 +175,7 @@ async def _sweep_lost_creates(runtime: Runtime, swept: Swept) -> None:
             await records.close_upstream(generation_id)  # nothing was created
             continue
         await records.attach_prediction(generation_id, found.id)
-        if await stop_upstream(generation_id, found.id):
+        if await stop_and_book(generation_id, found.id):
             swept.stopped_upstream += 1
 
 
