@@ -106,6 +106,25 @@ def lifespan(application: Starlette) -> LifespanManager:
     )
 
 
+@asynccontextmanager
+async def engine_app(
+    database_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
+    """An app running its engine on the fast local provider, and an HTTP client for it."""
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        engine_enabled=True,
+        local_latency_seconds=0.05,
+        generation_poll_seconds=0.05,
+    )
+    application = create_app(settings)
+    async with lifespan(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield application, http
+
+
 def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "env": Environment.TEST,

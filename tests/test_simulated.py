@@ -14,15 +14,13 @@ import av
 import httpx
 import pytest
 import sqlalchemy as sa
-from asgi_lifespan import LifespanManager
 from sqlmodel import col
 from starlette.applications import Starlette
 
 from app.ids import decode_global_id
-from app.main import create_app
 from app.models import CostEntry
 from app.models.enums import CostKind
-from tests.conftest import make_settings
+from tests.conftest import engine_app
 from tests.generation_helpers import generate, wait_final
 from tests.graphql import Account, create_campaign, create_client, register
 from tests.test_jobs import brief
@@ -60,18 +58,8 @@ class Offline:
 
 @pytest.fixture
 async def offline(database_url: str, tmp_path: Path) -> AsyncIterator[Offline]:
-    settings = make_settings(
-        database_url,
-        tmp_path,
-        engine_enabled=True,
-        local_latency_seconds=0.05,
-        generation_poll_seconds=0.05,
-    )
-    application = create_app(settings)
-    async with LifespanManager(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield Offline(http, application, await register(http))
+    async with engine_app(database_url, tmp_path) as (application, http):
+        yield Offline(http, application, await register(http))
 
 
 class TestTheCatalogOffline:

@@ -20,7 +20,7 @@ from app.main import create_app
 from app.models import Job
 from app.models.enums import JobStatus
 from app.services.events import job_stream, record
-from tests.conftest import lifespan, make_settings
+from tests.conftest import engine_app, lifespan, make_settings
 from tests.generation_helpers import generate
 from tests.graphql import Account, add_member, create_campaign, create_client, register
 from tests.test_jobs import CREATE, brief
@@ -31,18 +31,8 @@ EVENTS = "subscription($j: ID!, $after: Int!) { jobEvents(jobId: $j, afterSeq: $
 
 @pytest.fixture
 async def live(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Starlette, Account]]:
-    settings = make_settings(
-        database_url,
-        tmp_path,
-        engine_enabled=True,
-        local_latency_seconds=0.05,
-        generation_poll_seconds=0.05,
-    )
-    app = create_app(settings)
-    async with lifespan(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield app, await register(http)
+    async with engine_app(database_url, tmp_path) as (app, http):
+        yield app, await register(http)
 
 
 class TestJobStream:

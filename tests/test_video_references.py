@@ -11,15 +11,13 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from asgi_lifespan import LifespanManager
 from PIL import Image
 from starlette.applications import Starlette
 
 from app.ids import decode_global_id
-from app.main import create_app
 from app.models import Asset
 from tests import media_files as mf
-from tests.conftest import make_settings
+from tests.conftest import engine_app
 from tests.generation_helpers import generate, wait_final
 from tests.graphql import Account, register, upload
 
@@ -65,18 +63,8 @@ def _the_picture(png: bytes) -> tuple[tuple[int, int], bool]:
 
 @pytest.fixture
 async def studio(database_url: str, tmp_path: Path) -> AsyncIterator[Studio]:
-    settings = make_settings(
-        database_url,
-        tmp_path,
-        engine_enabled=True,
-        local_latency_seconds=0.05,
-        generation_poll_seconds=0.05,
-    )
-    application = create_app(settings)
-    async with LifespanManager(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield Studio(http, application, await register(http))
+    async with engine_app(database_url, tmp_path) as (application, http):
+        yield Studio(http, application, await register(http))
 
 
 class TestVideoReferences:
