@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     max_query_aliases: int = Field(default=30, ge=1)
     max_query_tokens: int = Field(default=5000, ge=100)
     max_query_cost: int = Field(default=10_000, ge=10)
+    compiled_reads: bool = True  # queries the read compiler covers are answered by one SQL each
     max_image_mb: int = Field(default=20, ge=1)
     max_audio_mb: int = Field(default=50, ge=1)
     max_video_mb: int = Field(default=500, ge=1)
