@@ -12,7 +12,7 @@ import binascii
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -32,16 +32,36 @@ class Direction(StrEnum):
     DESC = "desc"
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+FIELD_CODES = {"created_at": "c", "updated_at": "u", "name": "n"}
+"""One letter per ordering column in a cursor (``Cursor.encode``)."""
+_FIELDS_BY_CODE = {code: name for name, code in FIELD_CODES.items()}
+_TIME_FIELDS = frozenset({"created_at", "updated_at"})
+
+
 @dataclass(frozen=True, slots=True)
 class Cursor:
+    """Where a row sits in an ordering: the ordering column's value and the row's id.
+
+    Encoded as base64url (no padding) of ``code + id-hex + value``: the column's one-letter
+    code, the 32 hex digits of the id, then the value (a moment as integer microseconds since
+    the epoch, a name as itself). The format is cheap to build in SQL, so the compiled read
+    path writes the very same cursors in the database (``app.reads``). Cursors of the earlier
+    format (base64url of a JSON array) are still read.
+    """
+
     field: str
     value: Any
     id: uuid.UUID
 
     def encode(self) -> str:
-        value = self.value.isoformat() if isinstance(self.value, datetime) else self.value
-        raw = json.dumps([self.field, value, self.id.hex], separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
+        return encode_cursor(FIELD_CODES[self.field], self.id.hex, self._value_text())
+
+    def _value_text(self) -> str:
+        if isinstance(self.value, datetime):
+            return str((self.value - EPOCH) // MICROSECOND)
+        return str(self.value)
 
     @classmethod
     def decode(cls, text: str, *, argument: str) -> Cursor:
@@ -49,16 +69,38 @@ class Cursor:
             if len(text) > MAX_CURSOR_LENGTH:
                 raise ValueError("too long")
             padded = text + "=" * (-len(text) % 4)
-            field, value, raw_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-            if not isinstance(field, str) or not isinstance(value, str | int | float | None):
-                raise TypeError("not a cursor")
-            if "\x00" in field or (isinstance(value, str) and "\x00" in value):
+            raw = base64.urlsafe_b64decode(padded.encode()).decode()
+            if "\x00" in raw:
                 raise ValueError("not a cursor")
-            return cls(field, value, uuid.UUID(hex=raw_id))
+            return _legacy_cursor(raw) if raw.startswith("[") else _cursor(raw)
         except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, RecursionError):
             raise BadUserInputError(
                 "Invalid cursor.", fields={argument: "is not a valid cursor"}
             ) from None
+
+
+def encode_cursor(code: str, id_hex: str, value: str) -> str:
+    raw = f"{code}{id_hex}{value}".encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _cursor(raw: str) -> Cursor:
+    field = _FIELDS_BY_CODE[raw[0]] if raw else ""
+    if not field or len(raw) < 33:
+        raise ValueError("not a cursor")
+    row_id, text = uuid.UUID(hex=raw[1:33]), raw[33:]
+    if field not in _TIME_FIELDS:
+        return Cursor(field, text, row_id)
+    if not text.isascii() or not text.lstrip("-").isdigit() or len(text) > 20:
+        raise ValueError("not a moment")
+    return Cursor(field, EPOCH + int(text) * MICROSECOND, row_id)
+
+
+def _legacy_cursor(raw: str) -> Cursor:
+    field, value, raw_id = json.loads(raw)
+    if not isinstance(field, str) or not isinstance(value, str | int | float | None):
+        raise TypeError("not a cursor")
+    return Cursor(field, value, uuid.UUID(hex=raw_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +178,8 @@ def _cursor_value(column: Any, args: PageArgs) -> Any:
     value = args.cursor.value
     python_type = _python_type(column)
     try:
-        if python_type is datetime and isinstance(value, str):
-            moment = datetime.fromisoformat(value)
+        if python_type is datetime and isinstance(value, str | datetime):
+            moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
             aware = getattr(column.type, "timezone", False)
             if aware and moment.tzinfo is None:
                 return moment.replace(tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -17,6 +17,7 @@ from app.events.announce import HUB_KEY, drain
 from app.events.hub import EventHub, LocalHub, PostgresHub, RedisHub
 from app.media.rules import MB, SizeCaps
 from app.ratelimit import RateLimiter
+from app.reads import ReadStats, install
 from app.settings import Settings
 from app.single_flight import settle
 from app.storage.base import Storage
@@ -38,6 +39,7 @@ class Runtime:
     limiter: RateLimiter
     hub: EventHub
     work: WorkEngine | None = None  # the durable engine, when this process has one
+    reads: ReadStats = field(default_factory=ReadStats)  # the compiled read path's counts
 
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:
@@ -79,6 +81,8 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         if settings.is_sqlite
         else engine
     )
+    for each in {engine, read_engine}:
+        install(each)
     hub = make_hub(settings)
     await hub.start()
     limiter = RateLimiter.from_url(settings.redis_url)

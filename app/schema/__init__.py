@@ -19,6 +19,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from app.errors import AppError
+from app.reads.executor import CompiledReads
 from app.resolvers.accounts import AccountMutation, AccountQuery
 from app.resolvers.assets import AssetMutation
 from app.resolvers.campaigns import CampaignMutation
@@ -114,6 +115,7 @@ def build_schema(
         IdentityRequired,
         NoNulText,
         SessionLifecycle,
+        CompiledReads,
     ]
     if production:
         extensions.append(DisableIntrospection)

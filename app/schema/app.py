@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import structlog
 from cross_web import HTTPException
 from sqlalchemy.exc import DBAPIError
@@ -39,6 +40,10 @@ SUBSCRIPTION_TRANSPORTS = (
 class GraphQLApp(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
+
+    def encode_json(self, data: object) -> bytes:
+        """orjson: fast, and it embeds the compiled read path's JSON as it came from SQL."""
+        return orjson.dumps(data)
 
     def parse_json(self, data: str | bytes) -> Any:
         try:

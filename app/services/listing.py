@@ -42,7 +42,7 @@ class ClientFilter:
     def conditions(self) -> list[Any]:
         if not self.search:
             return []
-        return [col(Client.name).ilike(f"%{_escape_like(self.search)}%", escape="\\")]
+        return [col(Client.name).ilike(f"%{escape_like(self.search)}%", escape="\\")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ class CampaignFilter:
     def conditions(self) -> list[Any]:
         conditions: list[Any] = []
         if self.search:
-            pattern = f"%{_escape_like(self.search)}%"
+            pattern = f"%{escape_like(self.search)}%"
             conditions.append(col(Campaign.name).ilike(pattern, escape="\\"))
         if self.statuses:
             conditions.append(col(Campaign.status).in_(self.statuses))
@@ -185,7 +185,7 @@ def page_args(
     )
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
