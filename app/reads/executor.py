@@ -11,6 +11,7 @@ error is the answer), run through graphql-core in the same response, in the same
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -60,7 +61,57 @@ class CompiledReads(SchemaExtension):
         yield
 
 
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A query's root fields and the statements that answer the compilable ones."""
+
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    grouped: dict[str, list[FieldDetails]]
+    compiled: list[RootStatement]
+
+
 async def _answer(execution: Any, context: Context) -> ExecutionResult | None:
+    plan = _cached_plan(execution, context)
+    stats = _stats(context)
+    if plan is None or not plan.compiled:
+        stats.fallbacks += len(plan.grouped) if plan is not None else 0
+        return None
+    answers = await _run(context, plan.compiled)
+    stats.served += len(answers)
+    grouped = plan.grouped
+    rest = [key for key in grouped if key not in answers]
+    stats.fallbacks += len(rest)
+    data: dict[str, Any] = {}
+    errors: list[GraphQLError] | None = None
+    if rest:
+        resolved = await _resolve(execution, plan.document, plan.operation, grouped, rest)
+        if resolved.data is None:
+            return resolved
+        data, errors = resolved.data, resolved.errors
+    return ExecutionResult({k: answers[k] if k in answers else data[k] for k in grouped}, errors)
+
+
+def _cached_plan(execution: Any, context: Context) -> Plan | None:
+    """The plan of this document, operation, dialect, variables and actor; compiled once."""
+    actor = context.maybe_actor
+    try:
+        variables = orjson.dumps(execution.variables or {}, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return _plan(execution, context)
+    who = None if actor is None else (actor.user_id, tuple(sorted(actor.roles.items())))
+    key = (execution.query, execution.operation_name, context.settings.is_sqlite, variables, who)
+    plans = _stats(context).plans
+    found = plans.get(key)
+    if isinstance(found, Plan):
+        return found
+    plan = _plan(execution, context)
+    if plan is not None:
+        plans.put(key, plan)
+    return plan
+
+
+def _plan(execution: Any, context: Context) -> Plan | None:
     schema = execution.schema._schema
     document: DocumentNode = execution.graphql_document
     operation = get_operation_ast(document, execution.operation_name)
@@ -80,33 +131,12 @@ async def _answer(execution: Any, context: Context) -> ExecutionResult | None:
     if collected.new_defer_usages:
         return None
     dialect = dialect_named("sqlite" if context.settings.is_sqlite else "postgresql")
+    arguments = _arguments(execution.schema, variables)
     request = Request(
-        schema,
-        dialect,
-        fragments,
-        variables,
-        operation,
-        context.maybe_actor,
-        _arguments(execution.schema, variables),
+        schema, dialect, fragments, variables, operation, context.maybe_actor, arguments
     )
     grouped = collected.grouped_field_set
-    compiled = _compile(request, grouped, schema.query_type.fields)
-    stats = _stats(context)
-    if not compiled:
-        stats.fallbacks += len(grouped)
-        return None
-    answers = await _run(context, compiled)
-    stats.served += len(answers)
-    rest = [key for key in grouped if key not in answers]
-    stats.fallbacks += len(rest)
-    data: dict[str, Any] = {}
-    errors: list[GraphQLError] | None = None
-    if rest:
-        resolved = await _resolve(execution, document, operation, grouped, rest)
-        if resolved.data is None:
-            return resolved
-        data, errors = resolved.data, resolved.errors
-    return ExecutionResult({k: answers[k] if k in answers else data[k] for k in grouped}, errors)
+    return Plan(document, operation, grouped, _compile(request, grouped, schema.query_type.fields))
 
 
 def _arguments(strawberry_schema: Any, variables: Any) -> Any:
