@@ -209,15 +209,15 @@ async def _answer_of(context: Context, root: RootStatement, run: Run) -> Any:
         if root.required:
             raise _Missing
         return None
-    raw = text.encode()
     statement = root.statement
-    if not statement.projections and not statement.slots and not root.each_required:
+    if statement.slots:
+        text = await fill(text, statement.slots, statement.request.nonce, run)
+    raw = text.encode()
+    if not statement.projections and not root.each_required:
         return orjson.Fragment(raw)
     value = orjson.loads(raw)
     if root.each_required and None in value:
         raise _Missing
-    if statement.slots:
-        value = await fill(value, statement.slots, statement.request.nonce, run)
     if statement.projections:
         runtime = context.runtime
         finishing = Finishing(runtime.links, runtime.clock.now())

@@ -28,6 +28,8 @@ from app.reads.dialect import Sql, quote
 from app.reads.post import MARKER, Projection
 from app.reads.statement import NULL, SLOT, NotCompilable, Slot, Statement
 
+MAX_FIELDS = 50
+"""Selected fields per object: PostgreSQL's json_build_object takes at most 100 arguments."""
 FALLBACK = "\x01adstudio:fallback"
 """Written where a required object is missing: the resolvers answer (with their error)."""
 
@@ -44,6 +46,8 @@ def row_object(st: Statement, type_name: str, alias: str, details: list[FieldDet
         ]
         return Sql(f"(CASE {alias}.kind {' '.join(whens)} END)", json=True)
     fields = st.subfields(st.object_type(type_name), details)
+    if len(fields) > MAX_FIELDS:
+        raise NotCompilable("too many fields for one JSON object")
     return st.dialect.obj([(key, field_sql(st, spec, alias, key, d)) for key, d in fields.items()])
 
 

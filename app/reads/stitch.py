@@ -1,59 +1,42 @@
-"""Filling slots: each slot's statement runs once per level for all the parents found there."""
+"""Filling slots: each slot's statement runs once per level for all the parents found there.
+
+A placeholder is a JSON string ``"\\u0002<nonce><slot>:<parent id>"`` in the parent's JSON text;
+it is replaced by the slot's JSON for that parent, as text: nothing is parsed.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
-
-from app.reads.statement import SLOT, Slot
+from app.reads.statement import Slot
 
 Run = Callable[[str, list[Any]], Awaitable[list[tuple[Any, ...]]]]
-Place = tuple[Any, Any]  # (container, key)
 
 
-async def fill(value: Any, slots: list[Slot], nonce: str, run: Run) -> Any:
-    """``value`` with every slot placeholder replaced by its statement's answer."""
-    holder = [value]
-    prefix = SLOT + nonce
-    pending = _placeholders(holder, 0, prefix)
-    while pending:
-        found: list[tuple[Place, int, str]] = []
-        for slot_index, places in _by_slot(pending).items():
-            slot = slots[slot_index]
-            ids = sorted({parent for _, parent in places})
-            rows = await run(slot.sql, [json.dumps(ids), *slot.statement.params[1:]])
-            answers = {row[0]: orjson.loads(row[1]) for row in rows}
-            for (container, key), parent in places:
-                container[key] = answers.get(parent)
-                found.extend(_placeholders(container, key, prefix))
-        pending = found
-    return holder[0]
+async def fill(text: str, slots: list[Slot], nonce: str, run: Run) -> str:
+    """``text`` with every slot placeholder replaced by its statement's answer."""
+    pattern = re.compile(r'"\\u0002' + re.escape(nonce) + r'(\d+):([0-9a-f]{32})"')
+    while True:
+        wanted: dict[int, set[str]] = defaultdict(set)
+        for match in pattern.finditer(text):
+            wanted[int(match[1])].add(match[2])
+        if not wanted:
+            return text
+        answers: dict[tuple[int, str], str] = {}
+        for index, parents in wanted.items():
+            slot = slots[index]
+            ids = json.dumps(sorted(parents))
+            for parent, value in await run(slot.sql, [ids, *slot.statement.params[1:]]):
+                answers[index, parent] = value if value is not None else "null"
+        text = pattern.sub(_replacer(answers), text)
 
 
-def _by_slot(pending: list[tuple[Place, int, str]]) -> dict[int, list[tuple[Place, str]]]:
-    groups: dict[int, list[tuple[Place, str]]] = defaultdict(list)
-    for place, slot, parent in pending:
-        groups[slot].append((place, parent))
-    return groups
+def _replacer(answers: dict[tuple[int, str], str]) -> Callable[[re.Match[str]], str]:
+    def replace(match: re.Match[str]) -> str:
+        return answers.get((int(match[1]), match[2]), "null")
 
-
-def _placeholders(container: Any, key: Any, prefix: str) -> list[tuple[Place, int, str]]:
-    """Every placeholder at or under ``container[key]`` (iteratively)."""
-    found: list[tuple[Place, int, str]] = []
-    stack: list[Place] = [(container, key)]
-    while stack:
-        holder, at = stack.pop()
-        item = holder[at]
-        if isinstance(item, str):
-            if item.startswith(prefix):
-                slot, _, parent = item[len(prefix) :].partition(":")
-                found.append(((holder, at), int(slot), parent))
-        elif isinstance(item, dict):
-            stack.extend((item, k) for k in item)
-        elif isinstance(item, list):
-            stack.extend((item, i) for i in range(len(item)))
-    return found
+    return replace
