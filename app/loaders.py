@@ -129,6 +129,14 @@ class Loaders:
         while self._inflight:
             await asyncio.gather(*self._inflight, return_exceptions=True)
 
+    def release(self) -> None:
+        """Let go of every loader once the operation has drained them.
+
+        Each loader's batch function holds this object, a reference cycle per request that
+        only the cyclic garbage collector could free; after this, reference counting does.
+        """
+        self.__dict__.clear()
+
     def _node_loader(self, model: type[Any]) -> DataLoader[uuid.UUID, Any]:
         return self._loader(partial(self._load_nodes, model))
 

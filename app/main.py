@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -101,8 +102,24 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
+# Measured on the dashboard: a first generation of 10,000 allocations instead of 700 cut its
+# CPU by a third for the same memory; larger thresholds for the older generations let memory
+# grow without bound.
+GC_THRESHOLDS = (10_000, 10, 10)
+
+
 def create_app_from_env() -> Starlette:
     """Factory for ``uvicorn --factory`` and multi-worker serving: settings from the environment."""
     settings = load_settings()
     configure_logging(settings)
-    return create_app(settings)
+    application = create_app(settings)
+    tune_garbage_collector()
+    return application
+
+
+def tune_garbage_collector() -> None:
+    """For a serving process: what start-up built (modules, the schema) lives as long as the
+    process, so it is frozen out of every later collection; then the measured thresholds."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)

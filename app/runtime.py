@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.after_commit import drain as finish_follow_ups
+from app.auth.cache import CredentialCache
+from app.auth.invalidation import InvalidationFeed, LocalFeed, RedisFeed
+from app.auth.revocation import CACHE_KEY
 from app.auth.security import Security
 from app.clock import Clock, SystemClock
 from app.db import create_engine, create_sessionmaker, describe_url, ping
@@ -38,6 +42,7 @@ class Runtime:
     links: MediaLinks
     limiter: RateLimiter
     hub: EventHub
+    credentials: CredentialCache
     work: WorkEngine | None = None  # the durable engine, when this process has one
     reads: ReadStats = field(default_factory=ReadStats)  # the compiled read path's counts
 
@@ -63,6 +68,7 @@ class Runtime:
         await drain()
         await settle(id(self))
         await self.hub.stop()
+        await self.credentials.stop()
         await self.limiter.close()
         for engine in self.engines:
             await engine.dispose()
@@ -85,15 +91,20 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         install(each)
     hub = make_hub(settings)
     await hub.start()
+    credentials = CredentialCache(
+        timedelta(seconds=settings.credential_cache_seconds), make_feed(settings)
+    )
+    await credentials.start()
     limiter = RateLimiter.from_url(settings.redis_url)
-    writer = create_sessionmaker(engine, {HUB_KEY: hub})
+    info = {HUB_KEY: hub, CACHE_KEY: credentials}
+    writer = create_sessionmaker(engine, info)
     return Runtime(
         settings=settings,
         engine=engine,
         sessionmaker=writer,
         read_engine=read_engine,
         read_sessionmaker=(
-            create_sessionmaker(read_engine, {HUB_KEY: hub}) if settings.is_sqlite else writer
+            create_sessionmaker(read_engine, info) if settings.is_sqlite else writer
         ),
         security=Security.from_settings(settings, limiter),
         clock=clock or SystemClock(),
@@ -103,7 +114,13 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
         ),
         limiter=limiter,
         hub=hub,
+        credentials=credentials,
     )
+
+
+def make_feed(settings: Settings) -> InvalidationFeed:
+    """Redis when configured; else credential changes are applied in this process only."""
+    return RedisFeed(settings.redis_url) if settings.redis_url else LocalFeed()
 
 
 def make_hub(settings: Settings) -> EventHub:

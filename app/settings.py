@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     access_token_ttl_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
+    # How long a process may serve what credentials prove (sign-in, key, roles) without
+    # reading them again; revocations clear it at once (across processes through Redis), so
+    # this only bounds a change made outside the application or a lost announcement. 0: off.
+    credential_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
     password_hash_concurrency: int = Field(default=4, ge=1, le=64)

@@ -130,6 +130,13 @@ class Context:
         if self._actor is not None:
             self.adopt(await with_current_roles(self.session, self._actor))
 
+    def _release_loaders(self) -> None:
+        """Loaders and this context refer to each other: undo it, so no cycle outlives us."""
+        for loaders in self._every_loaders:
+            loaders.release()
+        self._every_loaders.clear()
+        self._loaders = None
+
     @property
     def maybe_actor_or_none(self) -> Actor | None:
         """The actor, or None when credentials were missing or bad (never raises)."""
@@ -178,6 +185,7 @@ class Context:
         self._closed = True
         for loaders in self._every_loaders:
             await loaders.drain()
+        self._release_loaders()
         if self._session is None:
             return
         try:

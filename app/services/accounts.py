@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.auth.actor import Actor
+from app.auth.revocation import credentials_changed
 from app.auth.security import Security
 from app.auth.throttle import CredentialAction
 from app.auth.tokens import hash_secret, issue_access_token, new_refresh_token
@@ -188,9 +189,11 @@ async def _revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datet
         sa.update(RefreshToken)
         .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=now)
+        .returning(col(RefreshToken.user_id))
         .execution_options(synchronize_session=False)
     )
-    await session.execute(statement)
+    users = (await session.execute(statement)).scalars().all()
+    credentials_changed(session, users)  # a bulk UPDATE: flush events do not see it
 
 
 async def _start_session(
