@@ -131,6 +131,7 @@ async def _drive(host: str, port: int, request: bytes, connections: int, window:
     _done, pending = await asyncio.wait(workers, timeout=window_timeout(window))
     for task in pending:
         task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
     for task in workers:
         if not task.cancelled() and task.exception() is not None:
             raise RuntimeError(f"load worker failed: {task.exception()!r}")
@@ -139,7 +140,9 @@ async def _drive(host: str, port: int, request: bytes, connections: int, window:
 def window_timeout(window: Window) -> float:
     if window.remaining is not None:
         return 600.0
-    return max(0.0, window.end - time.perf_counter()) + 30.0
+    # Requests in flight at the window's end are waited for (not counted), so that the next run
+    # does not start on a busy server.
+    return max(0.0, window.end - time.perf_counter()) + 120.0
 
 
 @dataclass(frozen=True, slots=True)

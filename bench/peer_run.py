@@ -214,8 +214,21 @@ def run_load(target: Target, body_file: Path, load: Load) -> LoadResult:
     return result
 
 
+def load_for(load: Load, answer: Answer) -> Load:
+    """``load``, or a fixed number of requests when the window would see too few complete.
+
+    A closed loop of N connections on a server that interleaves them answers in bursts of about
+    N; with requests so slow that a window holds only a few bursts, a window can see none.
+    Then the run is ``max(connections, window / one request's time)`` requests instead.
+    """
+    expected = load.seconds / max(answer.seconds, 1e-4)
+    if expected >= 4 * load.connections:
+        return load
+    return Load(load.connections, 0.0, load.warmup, max(load.connections, math.ceil(expected)))
+
+
 def interleaved(
-    targets: list[Target], bodies: dict[str, Path], load: Load, rounds: int
+    targets: list[Target], bodies: dict[str, Path], loads: dict[str, Load], rounds: int
 ) -> dict[str, list[LoadResult]]:
     """``rounds`` runs of every target, the order turned by one place each round."""
     results: dict[str, list[LoadResult]] = {t.name: [] for t in targets}
@@ -223,5 +236,6 @@ def interleaved(
         shift = number % len(targets)
         for target in targets[shift:] + targets[:shift]:
             print(f"...   {target.name}: round {number + 1}/{rounds}", flush=True)
+            load = loads[target.name]
             results[target.name].append(run_load(target, bodies[target.name], load))
     return results

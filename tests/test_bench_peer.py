@@ -20,7 +20,7 @@ from bench.peer_report import (
     ratios,
     scaling_table,
 )
-from bench.peer_run import Answer, requests_for
+from bench.peer_run import Answer, Load, load_for, requests_for
 from bench.query import count_objects, level_counts
 
 
@@ -123,3 +123,11 @@ def test_peer_node_ids_are_postgraphiles() -> None:
     assert peer_queries.node_id("Workspace", row) == expected
     body = orjson.loads(peer_queries.dashboard_body(row, 5, 10, 20))
     assert body["variables"] == {"id": expected, "clients": 5, "campaigns": 10, "assets": 20}
+
+
+def test_slow_requests_are_measured_by_count() -> None:
+    window = Load(16, 10.0, 2.0)
+    assert load_for(window, Answer({}, 0.01)) == window  # 1,000 expected: the window is enough
+    assert load_for(window, Answer({}, 1.0)) == Load(16, 0.0, 2.0, 16)
+    assert load_for(window, Answer({}, 0.2)) == Load(16, 0.0, 2.0, 50)
+    assert load_for(window, Answer({}, 0.1)) == window  # 100 expected, 4 bursts of 16 or more
