@@ -10,7 +10,7 @@ PORT   ?= 8000
 PYTEST_WORKERS     ?= auto
 PYTEST_MAX_WORKERS ?= 2
 
-.PHONY: setup run serve migrate test pytest lint format typecheck schema bench clean
+.PHONY: setup run serve migrate test pytest lint format typecheck schema bench bench-peer clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +50,13 @@ schema: setup
 	$(BIN)/adstudio export-schema --output schema.graphql
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .cache
 
 bench: setup
 	$(BIN)/python -m bench.dashboard --rounds 3 --profile
+
+# adstudio against PostGraphile 5 (docs/benchmarks.md); needs ADSTUDIO_TEST_POSTGRES_URL and npm.
+# Options through PEER_ARGS, e.g. PEER_ARGS='--adstudio-modes resolvers --cases dashboard'.
+PEER_ARGS ?=
+bench-peer: setup
+	$(BIN)/python -m bench.peer $(PEER_ARGS)

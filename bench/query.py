@@ -89,17 +89,45 @@ mutation Login($email: String!, $password: String!) {
 """
 
 
+# One client by id, a few stored fields (the peer bench's small read).
+CLIENT_BY_ID = """
+query Client($id: ID!) {
+  node(id: $id) { ... on Client { id name description createdAt } }
+}
+"""
+
+TYPENAME = "{ __typename }"
+
+
 def dashboard_body(workspace_id: uuid.UUID, *, assets: bool = True) -> bytes:
     """The POST body both servers receive; the baseline lists assets when ``assets`` is sent."""
+    return sized_dashboard_body(
+        workspace_id, CLIENT_PAGE, CAMPAIGN_PAGE, ASSET_PAGE if assets else None
+    )
+
+
+def sized_dashboard_body(
+    workspace_id: uuid.UUID, clients: int, campaigns: int, assets: int | None
+) -> bytes:
+    """The dashboard with these page sizes (``assets`` None: the query without assets)."""
     variables: dict[str, Any] = {
         "id": encode_global_id("Workspace", workspace_id),
-        "clients": CLIENT_PAGE,
-        "campaigns": CAMPAIGN_PAGE,
+        "clients": clients,
+        "campaigns": campaigns,
     }
-    if assets:
-        variables["assets"] = ASSET_PAGE
-    query = DASHBOARD if assets else DASHBOARD_WITHOUT_ASSETS
+    if assets is not None:
+        variables["assets"] = assets
+    query = DASHBOARD if assets is not None else DASHBOARD_WITHOUT_ASSETS
     return orjson.dumps({"query": query, "variables": variables})
+
+
+def client_body(client_id: uuid.UUID) -> bytes:
+    variables = {"id": encode_global_id("Client", client_id)}
+    return orjson.dumps({"query": CLIENT_BY_ID, "variables": variables})
+
+
+def typename_body() -> bytes:
+    return orjson.dumps({"query": TYPENAME})
 
 
 def check_dashboard(payload: Any, *, source: str, assets: bool = True) -> None:
@@ -162,3 +190,22 @@ def count_objects(payload: Any) -> tuple[int, int]:
         totals = [count_objects(item) for item in payload]
         return sum(t[0] for t in totals), sum(t[1] for t in totals)
     return 0, 0
+
+
+def level_counts(payload: Any, depth: int = 0) -> list[int]:
+    """Objects per nesting level of a JSON value (lists add no level): its shape, in numbers."""
+    counts: list[int] = []
+    _count_levels(payload, depth, counts)
+    return counts
+
+
+def _count_levels(value: Any, depth: int, counts: list[int]) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _count_levels(item, depth, counts)
+    elif isinstance(value, dict):
+        if len(counts) <= depth:
+            counts.append(0)
+        counts[depth] += 1
+        for item in value.values():
+            _count_levels(item, depth + 1, counts)

@@ -90,8 +90,11 @@ def _at(step: int) -> datetime:
     return EPOCH + timedelta(seconds=step * 37, microseconds=(step * 7919) % 1_000_000)
 
 
-async def seed(database_url: str, media_root: Path | None = None) -> Seeded:
-    """Insert the workload; with ``media_root`` (the server's) also write the frames' bytes."""
+async def seed(
+    database_url: str, media_root: Path | None = None, *, clients: int = CLIENTS
+) -> Seeded:
+    """Insert the workload (``clients`` clients); with ``media_root`` (the server's) also write
+    the frames' bytes."""
     suffix = secrets.token_hex(4)
     email = f"bench-{suffix}@example.com"
     password = secrets.token_urlsafe(18)
@@ -100,7 +103,7 @@ async def seed(database_url: str, media_root: Path | None = None) -> Seeded:
     workspace = Workspace(name="Bench Agency", slug=f"bench-agency-{suffix}")
     membership = Membership(workspace_id=workspace.id, user_id=user.id, role=Role.OWNER)
     frames = _frames(workspace.id)
-    clients, campaigns, assets = _catalogue(workspace.id, user.id, frames)
+    client_rows, campaigns, assets = _catalogue(workspace.id, user.id, frames, clients)
     jobs, costs = _spend(workspace.id, campaigns)
     blobs = [_blob(workspace.id, frame) for frame in frames]
     if media_root is not None:
@@ -116,7 +119,7 @@ async def seed(database_url: str, media_root: Path | None = None) -> Seeded:
                 (User, [_row(user)]),
                 (Workspace, [_row(workspace)]),
                 (Membership, [_row(membership)]),
-                (Client, clients),
+                (Client, client_rows),
                 (Campaign, campaigns),
                 (Blob, blobs),
                 (Asset, assets),
@@ -127,7 +130,7 @@ async def seed(database_url: str, media_root: Path | None = None) -> Seeded:
     finally:
         await engine.dispose()
     return Seeded(
-        workspace.id, email, password, len(clients), len(campaigns), len(assets),
+        workspace.id, email, password, len(client_rows), len(campaigns), len(assets),
         len(jobs), len(costs),
     )  # fmt: skip
 
@@ -157,13 +160,13 @@ def _blob(workspace_id: uuid.UUID, frame: Frame) -> dict[str, Any]:
 
 
 def _catalogue(
-    workspace_id: uuid.UUID, user_id: uuid.UUID, frames: list[Frame]
+    workspace_id: uuid.UUID, user_id: uuid.UUID, frames: list[Frame], count: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     clients: list[dict[str, Any]] = []
     campaigns: list[dict[str, Any]] = []
     assets: list[dict[str, Any]] = []
     step = 0
-    for c in range(CLIENTS):
+    for c in range(count):
         step += 1
         client = Client(
             workspace_id=workspace_id,
