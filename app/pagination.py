@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from app.errors import BadUserInputError
+from app.id_lists import IdList
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 100
@@ -182,15 +183,59 @@ def make_page(rows: list[T], args: PageArgs) -> Page[T]:
 def page_statement(
     model: type[Any],
     parent_column: Any,
-    parent_ids: list[Any],
+    parents: IdList,
     args: PageArgs,
     order_column: Any,
     where: list[Any],
 ) -> sa.Select[Any]:
-    """One statement reading ``args.limit + 1`` rows for each parent (a window function)."""
+    """One statement reading at most ``args.limit + 1`` rows for each parent, in scan order
+    within each parent: a LATERAL top-N per parent on PostgreSQL, a window function elsewhere."""
+    if parents.is_array:
+        return _lateral_page(model, parent_column, parents, args, order_column, where)
+    return _window_page(model, parent_column, parents, args, order_column, where)
+
+
+def _lateral_page(
+    model: type[Any],
+    parent_column: Any,
+    parents: IdList,
+    args: PageArgs,
+    order_column: Any,
+    where: list[Any],
+) -> sa.Select[Any]:
+    """``unnest(ids) p(id) CROSS JOIN LATERAL (... WHERE parent = p.id ... LIMIT n + 1)``:
+    each parent's rows are read from the ``(parent, order, id)`` index, and only as many as
+    the page needs."""
+    batch = parents.rows("parent")
+    conditions = [parent_column == batch.c.id, *where]
+    keyset = keyset_condition(order_column, model.id, args)
+    if keyset is not None:
+        conditions.append(keyset)
+    ordering = order_clauses(order_column, model.id, args.scan_direction)
+    top = sa.select(model).where(*conditions).order_by(*ordering).limit(args.limit + 1)
+    inner = top.lateral("page")
+    row = aliased(model, inner)
+    scan = order_clauses(inner.c[order_column.key], inner.c.id, args.scan_direction)
+    return (
+        sa.select(row)
+        .select_from(batch)
+        .join(inner, sa.true())
+        .order_by(inner.c[parent_column.key], *scan)
+    )
+
+
+def _window_page(
+    model: type[Any],
+    parent_column: Any,
+    parents: IdList,
+    args: PageArgs,
+    order_column: Any,
+    where: list[Any],
+) -> sa.Select[Any]:
+    """Every row of the parents past the cursor, ranked per parent, the first ``n + 1`` kept."""
     ordering = order_clauses(order_column, model.id, args.scan_direction)
     rank = sa.func.row_number().over(partition_by=parent_column, order_by=ordering)
-    conditions = [parent_column.in_(parent_ids), *where]
+    conditions = [parents.contains(parent_column), *where]
     keyset = keyset_condition(order_column, model.id, args)
     if keyset is not None:
         conditions.append(keyset)
@@ -203,10 +248,10 @@ def page_statement(
     )
 
 
-def count_statement(parent_column: Any, parent_ids: list[Any], where: list[Any]) -> sa.Select[Any]:
-    """One statement counting the rows of each parent."""
+def count_statement(parent_column: Any, parents: IdList, where: list[Any]) -> sa.Select[Any]:
+    """One statement counting the rows of each parent (parents without rows are left out)."""
     return (
         sa.select(parent_column, sa.func.count())
-        .where(parent_column.in_(parent_ids), *where)
+        .where(parents.contains(parent_column), *where)
         .group_by(parent_column)
     )
