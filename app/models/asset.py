@@ -39,9 +39,11 @@ class Asset(TimestampedModel, table=True):
     )
 
     id: uuid.UUID = primary_key()
-    workspace_id: uuid.UUID = foreign_key("workspace.id", ondelete="CASCADE", nullable=False)
+    workspace_id: uuid.UUID = foreign_key(
+        "workspace.id", ondelete="CASCADE", nullable=False, index=False
+    )
     client_id: uuid.UUID | None = foreign_key("client.id", ondelete="SET NULL", index=False)
-    campaign_id: uuid.UUID | None = foreign_key("campaign.id", ondelete="SET NULL")
+    campaign_id: uuid.UUID | None = foreign_key("campaign.id", ondelete="SET NULL", index=False)
     created_by_id: uuid.UUID | None = foreign_key("user_account.id", ondelete="SET NULL")
     kind: AssetKind = enum_column(AssetKind, "asset_kind")
     source: AssetSource = enum_column(AssetSource, "asset_source", default=AssetSource.UPLOADED)

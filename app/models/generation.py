@@ -38,7 +38,9 @@ class Generation(TimestampedModel, table=True):
     )
 
     id: uuid.UUID = primary_key()
-    workspace_id: uuid.UUID = foreign_key("workspace.id", ondelete="CASCADE", nullable=False)
+    workspace_id: uuid.UUID = foreign_key(
+        "workspace.id", ondelete="CASCADE", nullable=False, index=False
+    )
     client_id: uuid.UUID | None = foreign_key("client.id", ondelete="SET NULL", index=False)
     campaign_id: uuid.UUID | None = foreign_key("campaign.id", ondelete="SET NULL", index=False)
     job_id: uuid.UUID | None = foreign_key("job.id", ondelete="SET NULL", index=False)
