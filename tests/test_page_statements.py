@@ -1,4 +1,4 @@
-"""A page's two statements, PostgreSQL's LATERAL top-N and the window function SQLite runs,
+"""A page's two statements, PostgreSQL's LATERAL top-N and the correlated top-N SQLite runs,
 return the same rows in the same order, whatever the page asks.
 
 Both run on one PostgreSQL database, for many parents at once, for every listed table and
@@ -34,8 +34,8 @@ PAGE = 3
 
 
 class NotArray(IdList):
-    """The same batch as SQLite gets it: an IN list, so ``page_statement`` takes its window
-    form."""
+    """The same batch as SQLite gets it: an IN list, so ``page_statement`` takes its
+    correlated form."""
 
     @property
     def is_array(self) -> bool:
@@ -109,7 +109,7 @@ def _page_arguments(cursors: list[str]) -> list[dict[str, Any]]:
     return [*forward, *backward, {"first": 0}, {"last": 100}]
 
 
-class TestLateralAndWindowPages:
+class TestLateralAndCorrelatedPages:
     @pytest.mark.parametrize("filtered", [False, True], ids=["unfiltered", "filtered"])
     @pytest.mark.parametrize(("model", "parent"), PAIRS, ids=pair_id)
     async def test_return_the_same_rows_in_the_same_order(
@@ -129,7 +129,7 @@ class TestLateralAndWindowPages:
                     )  # fmt: skip
                     list_filter = FILTERS[model] if filtered else NoFilter()
                     spec = ListSpec(model, parent, order, pages, list_filter)
-                    lateral, window = await _both(session, spec, parents)
-                    assert lateral == window, (order, direction, arguments)
+                    lateral, correlated = await _both(session, spec, parents)
+                    assert lateral == correlated, (order, direction, arguments)
                     checked += bool(lateral)
         assert checked > 0  # the comparison saw rows, not only empty pages
