@@ -17,6 +17,7 @@ from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
 from app.auth.actor import Actor
+from app.id_lists import IdList
 from app.models import (
     ApiKey,
     Asset,
@@ -140,6 +141,9 @@ class Loaders:
     def _node_loader(self, model: type[Any]) -> DataLoader[uuid.UUID, Any]:
         return self._loader(partial(self._load_nodes, model))
 
+    def _dialect(self) -> str:
+        return self._session().get_bind().dialect.name
+
     async def _rows(self, statement: Any) -> list[Any]:
         return list((await self._session().execute(statement)).scalars())
 
@@ -210,7 +214,7 @@ class Loaders:
             statement = page_statement(
                 spec.model,
                 spec.parent_column,
-                parent_ids,
+                IdList(parent_ids, self._dialect()),
                 spec.args,
                 spec.order_column,
                 spec.conditions(),
@@ -236,9 +240,8 @@ class Loaders:
             groups[count_key].append(parent_id)
         counts: dict[CountKey, int] = {}
         for (model, parent, list_filter), parent_ids in groups.items():
-            statement = count_statement(
-                getattr(model, parent), parent_ids, list_filter.conditions()
-            )
+            parents = IdList(parent_ids, self._dialect())
+            statement = count_statement(getattr(model, parent), parents, list_filter.conditions())
             found = {row[0]: row[1] for row in await self._session().execute(statement)}
             for parent_id in parent_ids:
                 counts[(parent_id, (model, parent, list_filter))] = int(found.get(parent_id, 0))

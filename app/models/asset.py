@@ -32,15 +32,18 @@ class Asset(TimestampedModel, table=True):
     __table_args__ = (
         sa.Index("ix_asset_workspace_created", "workspace_id", "created_at", "id"),
         sa.Index("ix_asset_campaign_created", "campaign_id", "created_at", "id"),
+        sa.Index("ix_asset_client_created", "client_id", "created_at", "id"),
         sa.Index("ix_asset_workspace_sha256", "workspace_id", "sha256"),
         sa.CheckConstraint("size_bytes IS NULL OR size_bytes >= 0", name="size_non_negative"),
         sa.UniqueConstraint("workspace_id", "idempotency_key"),
     )
 
     id: uuid.UUID = primary_key()
-    workspace_id: uuid.UUID = foreign_key("workspace.id", ondelete="CASCADE", nullable=False)
-    client_id: uuid.UUID | None = foreign_key("client.id", ondelete="SET NULL")
-    campaign_id: uuid.UUID | None = foreign_key("campaign.id", ondelete="SET NULL")
+    workspace_id: uuid.UUID = foreign_key(
+        "workspace.id", ondelete="CASCADE", nullable=False, index=False
+    )
+    client_id: uuid.UUID | None = foreign_key("client.id", ondelete="SET NULL", index=False)
+    campaign_id: uuid.UUID | None = foreign_key("campaign.id", ondelete="SET NULL", index=False)
     created_by_id: uuid.UUID | None = foreign_key("user_account.id", ondelete="SET NULL")
     kind: AssetKind = enum_column(AssetKind, "asset_kind")
     source: AssetSource = enum_column(AssetSource, "asset_source", default=AssetSource.UPLOADED)

@@ -28,10 +28,15 @@ class Client(TimestampedModel, table=True):
     """
 
     __tablename__ = "client"
-    __table_args__ = (sa.Index("ix_client_workspace_created", "workspace_id", "created_at", "id"),)
+    __table_args__ = (
+        sa.Index("ix_client_workspace_created", "workspace_id", "created_at", "id"),
+        sa.Index("ix_client_workspace_name", "workspace_id", "name", "id"),
+    )
 
     id: uuid.UUID = primary_key()
-    workspace_id: uuid.UUID = foreign_key("workspace.id", ondelete="CASCADE", nullable=False)
+    workspace_id: uuid.UUID = foreign_key(
+        "workspace.id", ondelete="CASCADE", nullable=False, index=False
+    )
     created_by_id: uuid.UUID | None = foreign_key("user_account.id", ondelete="SET NULL")
     name: str = Field(max_length=100, index=True)
     description: str | None = Field(default=None, max_length=500)
@@ -44,13 +49,16 @@ class Campaign(TimestampedModel, table=True):
     __tablename__ = "campaign"
     __table_args__ = (
         sa.Index("ix_campaign_client_created", "client_id", "created_at", "id"),
+        sa.Index("ix_campaign_client_name", "client_id", "name", "id"),
         sa.Index("ix_campaign_workspace_status", "workspace_id", "status"),
         sa.CheckConstraint("budget IS NULL OR budget >= 0", name="budget_non_negative"),
     )
 
     id: uuid.UUID = primary_key()
-    workspace_id: uuid.UUID = foreign_key("workspace.id", ondelete="CASCADE", nullable=False)
-    client_id: uuid.UUID = foreign_key("client.id", ondelete="CASCADE", nullable=False)
+    workspace_id: uuid.UUID = foreign_key(
+        "workspace.id", ondelete="CASCADE", nullable=False, index=False
+    )
+    client_id: uuid.UUID = foreign_key("client.id", ondelete="CASCADE", nullable=False, index=False)
     created_by_id: uuid.UUID | None = foreign_key("user_account.id", ondelete="SET NULL")
     name: str = Field(max_length=100)
     goal: str = Field(max_length=500)

@@ -32,13 +32,17 @@ class Generation(TimestampedModel, table=True):
         sa.UniqueConstraint("workspace_id", "idempotency_key"),
         sa.Index("ix_generation_workspace_created", "workspace_id", "created_at", "id"),
         sa.Index("ix_generation_job_created", "job_id", "created_at", "id"),
+        sa.Index("ix_generation_client_created", "client_id", "created_at", "id"),
+        sa.Index("ix_generation_campaign_created", "campaign_id", "created_at", "id"),
         sa.Index("ix_generation_status", "status"),
     )
 
     id: uuid.UUID = primary_key()
-    workspace_id: uuid.UUID = foreign_key("workspace.id", ondelete="CASCADE", nullable=False)
-    client_id: uuid.UUID | None = foreign_key("client.id", ondelete="SET NULL")
-    campaign_id: uuid.UUID | None = foreign_key("campaign.id", ondelete="SET NULL")
+    workspace_id: uuid.UUID = foreign_key(
+        "workspace.id", ondelete="CASCADE", nullable=False, index=False
+    )
+    client_id: uuid.UUID | None = foreign_key("client.id", ondelete="SET NULL", index=False)
+    campaign_id: uuid.UUID | None = foreign_key("campaign.id", ondelete="SET NULL", index=False)
     job_id: uuid.UUID | None = foreign_key("job.id", ondelete="SET NULL", index=False)
     scene_id: uuid.UUID | None = foreign_key("scene.id", ondelete="SET NULL")
     created_by_id: uuid.UUID | None = foreign_key("user_account.id", ondelete="SET NULL")

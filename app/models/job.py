@@ -41,7 +41,9 @@ class Job(TimestampedModel, table=True):
     )
 
     id: uuid.UUID = primary_key()
-    workspace_id: uuid.UUID = foreign_key("workspace.id", ondelete="CASCADE", nullable=False)
+    workspace_id: uuid.UUID = foreign_key(
+        "workspace.id", ondelete="CASCADE", nullable=False, index=False
+    )
     client_id: uuid.UUID = foreign_key("client.id", ondelete="CASCADE", nullable=False, index=False)
     campaign_id: uuid.UUID | None = foreign_key("campaign.id", ondelete="SET NULL", index=False)
     created_by_id: uuid.UUID | None = foreign_key("user_account.id", ondelete="SET NULL")

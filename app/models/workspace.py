@@ -29,10 +29,15 @@ class Workspace(TimestampedModel, table=True):
 
 class Membership(TimestampedModel, table=True):
     __tablename__ = "membership"
-    __table_args__ = (sa.UniqueConstraint("workspace_id", "user_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("workspace_id", "user_id"),
+        sa.Index("ix_membership_workspace_created", "workspace_id", "created_at", "id"),
+    )
 
     id: uuid.UUID = primary_key()
-    workspace_id: uuid.UUID = foreign_key("workspace.id", ondelete="CASCADE", nullable=False)
+    workspace_id: uuid.UUID = foreign_key(
+        "workspace.id", ondelete="CASCADE", nullable=False, index=False
+    )
     user_id: uuid.UUID = foreign_key("user_account.id", ondelete="CASCADE", nullable=False)
     role: Role = enum_column(Role, "role")
 
@@ -46,9 +51,14 @@ class Invitation(TimestampedModel, table=True):
     """
 
     __tablename__ = "invitation"
+    __table_args__ = (
+        sa.Index("ix_invitation_workspace_created", "workspace_id", "created_at", "id"),
+    )
 
     id: uuid.UUID = primary_key()
-    workspace_id: uuid.UUID = foreign_key("workspace.id", ondelete="CASCADE", nullable=False)
+    workspace_id: uuid.UUID = foreign_key(
+        "workspace.id", ondelete="CASCADE", nullable=False, index=False
+    )
     email: str = Field(max_length=320, index=True)  # stored lower-cased
     role: Role = enum_column(Role, "role")
     status: InvitationStatus = enum_column(

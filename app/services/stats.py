@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.id_lists import IdList
 from app.models import Campaign, Client, CostEntry, Job
 from app.models.enums import CostKind, JobStatus
 
@@ -53,35 +54,67 @@ class CampaignStats:
     simulated_spend: Decimal = NO_SPEND
 
 
-def _completed_jobs(owner: Any) -> sa.ScalarSelect[Any]:
+def _counts(owner: Any, ids: IdList, *where: Any) -> sa.Subquery:
+    """``(owner, n)``: how many rows each of ``ids`` owns (one grouped scan)."""
     return (
-        sa.select(sa.func.count(col(Job.id)))
-        .where(owner, col(Job.status) == JobStatus.COMPLETED)
-        .scalar_subquery()
+        sa.select(owner.label("owner"), sa.func.count().label("n"))
+        .where(ids.contains(owner), *where)
+        .group_by(owner)
+        .subquery()
     )
 
 
-def _actual_spend(owner: Any, *, simulated_only: bool = False) -> sa.ScalarSelect[Any]:
-    only = col(CostEntry.simulated).is_(True) if simulated_only else sa.true()
+def _spend(owner: Any, ids: IdList) -> sa.Subquery:
+    """``(owner, total, simulated)``: each owner's actual spend, and the simulated part."""
+    amount = col(CostEntry.amount)
     return (
-        sa.select(sa.func.sum(col(CostEntry.amount)))
-        .where(owner, col(CostEntry.kind) == CostKind.ACTUAL, only)
-        .scalar_subquery()
+        sa.select(
+            owner.label("owner"),
+            sa.func.sum(amount).label("total"),
+            sa.func.sum(amount).filter(col(CostEntry.simulated).is_(True)).label("simulated"),
+        )
+        .where(ids.contains(owner), col(CostEntry.kind) == CostKind.ACTUAL)
+        .group_by(owner)
+        .subquery()
     )
+
+
+def _completed_spend(ids: IdList) -> sa.Subquery:
+    """``(owner, total)``: what each campaign's completed jobs were charged."""
+    return (
+        sa.select(
+            col(Job.campaign_id).label("owner"), sa.func.sum(col(CostEntry.amount)).label("total")
+        )
+        .join(Job, col(Job.id) == col(CostEntry.job_id))
+        .where(
+            ids.contains(col(Job.campaign_id)),
+            col(Job.status) == JobStatus.COMPLETED,
+            col(CostEntry.kind) == CostKind.ACTUAL,
+        )
+        .group_by(col(Job.campaign_id))
+        .subquery()
+    )
+
+
+def _joined(owner_id: Any, ids: IdList, *parts: sa.Subquery) -> sa.Select[Any]:
+    """``owner_id``'s rows among ``ids``, each joined to the grouped ``parts`` (one row each)."""
+    statement = sa.select(owner_id).where(ids.contains(owner_id))
+    for part in parts:
+        statement = statement.outerjoin(part, part.c.owner == owner_id)
+    return statement
 
 
 async def client_stats(
     session: AsyncSession, client_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, ClientStats]:
-    statement = sa.select(
-        col(Client.id),
-        sa.select(sa.func.count(col(Campaign.id)))
-        .where(col(Campaign.client_id) == col(Client.id))
-        .scalar_subquery(),
-        _completed_jobs(col(Job.client_id) == col(Client.id)),
-        _actual_spend(col(CostEntry.client_id) == col(Client.id)),
-        _actual_spend(col(CostEntry.client_id) == col(Client.id), simulated_only=True),
-    ).where(col(Client.id).in_(client_ids))
+    """One statement for the whole batch: three grouped aggregates joined to the clients."""
+    ids = IdList(client_ids, session.get_bind().dialect.name)
+    campaigns = _counts(col(Campaign.client_id), ids)
+    videos = _counts(col(Job.client_id), ids, col(Job.status) == JobStatus.COMPLETED)
+    spend = _spend(col(CostEntry.client_id), ids)
+    statement = _joined(col(Client.id), ids, campaigns, videos, spend).add_columns(
+        campaigns.c.n, videos.c.n, spend.c.total, spend.c.simulated
+    )
     rows = await session.execute(statement)
     return {
         row[0]: ClientStats(int(row[1] or 0), int(row[2] or 0), to_money(row[3]), to_money(row[4]))
@@ -92,29 +125,22 @@ async def client_stats(
 async def campaign_stats(
     session: AsyncSession, campaign_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, CampaignStats]:
-    completed_spend = (
-        sa.select(sa.func.sum(col(CostEntry.amount)))
-        .join(Job, col(Job.id) == col(CostEntry.job_id))
-        .where(
-            col(Job.campaign_id) == col(Campaign.id),
-            col(Job.status) == JobStatus.COMPLETED,
-            col(CostEntry.kind) == CostKind.ACTUAL,
-        )
-        .scalar_subquery()
+    """One statement for the whole batch: three grouped aggregates joined to the campaigns."""
+    ids = IdList(campaign_ids, session.get_bind().dialect.name)
+    videos = _counts(col(Job.campaign_id), ids, col(Job.status) == JobStatus.COMPLETED)
+    spend = _spend(col(CostEntry.campaign_id), ids)
+    completed = _completed_spend(ids)
+    statement = _joined(col(Campaign.id), ids, videos, spend, completed).add_columns(
+        videos.c.n, spend.c.total, completed.c.total, spend.c.simulated
     )
-    statement = sa.select(
-        col(Campaign.id),
-        _completed_jobs(col(Job.campaign_id) == col(Campaign.id)),
-        _actual_spend(col(CostEntry.campaign_id) == col(Campaign.id)),
-        completed_spend,
-        _actual_spend(col(CostEntry.campaign_id) == col(Campaign.id), simulated_only=True),
-    ).where(col(Campaign.id).in_(campaign_ids))
     stats = {}
-    for campaign_id, videos, spend, completed, simulated in await session.execute(statement):
-        count = int(videos or 0)
-        average = to_money(completed) / count if count else ZERO
+    for campaign_id, videos_done, spent, completed_spent, simulated in await session.execute(
+        statement
+    ):
+        count = int(videos_done or 0)
+        average = to_money(completed_spent) / count if count else ZERO
         stats[campaign_id] = CampaignStats(
-            count, to_money(spend), to_money(average), to_money(simulated)
+            count, to_money(spent), to_money(average), to_money(simulated)
         )
     return stats
 
