@@ -38,6 +38,7 @@ from app.schema.errors import format_errors
 from app.schema.extensions import SessionLifecycle
 from app.schema.identity import IdentityRequired
 from app.schema.limits import alias_rule, depth_rule
+from app.schema.live import SharedEventExecutor
 from app.schema.types.api_key import ApiKeyType
 from app.schema.types.asset import ASSET_TYPES
 from app.schema.types.campaign import CampaignType
@@ -123,6 +124,7 @@ def build_schema(
         subscription=Subscription,
         types=[ErrorCode, *NODE_IMPLEMENTATIONS],
         extensions=extensions,
+        execution_context_class=SharedEventExecutor,  # live events: executed once, shared
         config=StrawberryConfig(disable_field_suggestions=production),
     )
     schema.hide_suggestions = production  # for arguments, types, enum values and input fields
