@@ -271,6 +271,12 @@ async def _account(base_url: str) -> tuple[str, uuid.UUID, uuid.UUID]:
     )
 
 
+def _signup(credentials: dict[str, str]) -> dict[str, object]:
+    """Register, then sign in within the same request (register itself returns no tokens)."""
+    login = {"email": credentials["email"], "password": credentials["password"]}
+    return {"input": credentials, "login": login}
+
+
 def _hub(database: Database, redis_url: str | None, scratch: Path) -> EventHub:
     """The hub the server picks for the same settings (Redis if configured, else PostgreSQL)."""
     settings = Settings(env="test", var_dir=scratch, database_url=database.url, redis_url=redis_url)
@@ -541,9 +547,3 @@ def _report(run: Run, args: argparse.Namespace, database: Database, wall: float)
 
 if __name__ == "__main__":
     main()
-
-
-def _signup(credentials: dict[str, str]) -> dict[str, object]:
-    """Register, then sign in within the same request (register itself returns no tokens)."""
-    login = {"email": credentials["email"], "password": credentials["password"]}
-    return {"input": credentials, "login": login}

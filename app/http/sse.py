@@ -24,6 +24,7 @@ from strawberry.types.graphql import OperationType
 
 from app.auth.credentials import read_credentials
 from app.errors import ErrorCode
+from app.events.fanout import shared_payload
 from app.http.bodies import RequestRejected, decode_request_json, error_response
 from app.http.request_id import request_id_of
 from app.runtime import Runtime
@@ -136,6 +137,10 @@ async def with_keep_alive(results: Any, interval: float = KEEP_ALIVE_SECONDS) ->
 
 def _payload(result: Any) -> str:
     payload: dict[str, Any] = {"data": result.data}
+    if not result.errors and not result.extensions:
+        shared = shared_payload(payload)  # an event's result, encoded once for everyone
+        if shared is not None:
+            return shared
     if result.errors:
         payload["errors"] = [error.formatted for error in result.errors]
     if result.extensions:

@@ -36,10 +36,10 @@ from app.schema.cost import cost_limiter
 from app.schema.document import DocumentGuard, NoNulText
 from app.schema.enums import ErrorCode
 from app.schema.errors import format_errors
-from app.schema.execution import AcyclicExecutionContext
 from app.schema.extensions import SessionLifecycle
 from app.schema.identity import IdentityRequired
 from app.schema.limits import alias_rule, depth_rule
+from app.schema.live import SharedEventExecutor
 from app.schema.types.api_key import ApiKeyType
 from app.schema.types.asset import ASSET_TYPES
 from app.schema.types.campaign import CampaignType
@@ -126,7 +126,7 @@ def build_schema(
         subscription=Subscription,
         types=[ErrorCode, *NODE_IMPLEMENTATIONS],
         extensions=extensions,
-        execution_context_class=AcyclicExecutionContext,
+        execution_context_class=SharedEventExecutor,  # acyclic; live events executed once, shared
         config=StrawberryConfig(disable_field_suggestions=production),
     )
     schema.hide_suggestions = production  # for arguments, types, enum values and input fields

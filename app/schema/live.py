@@ -1,20 +1,38 @@
-"""WebSocket connections that never outlive the rights they were opened with.
+"""Live operations: WebSocket connections that never outlive their rights, and events whose
+results are built once and shared by every subscriber that asked for the same thing.
 
 Each operation on a socket gets a context of its own whose credentials are resolved again, so
 it passes exactly the checks an HTTP request passes, against the current state. A result that
 says the rights have ended (UNAUTHENTICATED, or FORBIDDEN because a membership ended) closes
 the socket with the protocol's code once it is sent (4401, 4403), and a socket whose
 credential expires is closed at expiry.
+
+:class:`SharedEventExecutor` executes a subscription's selection on an event once per process
+for each distinct (document, operation, variables the selection uses), and the transports
+frame the shared, already encoded result (``app.events.fanout``) for each subscriber.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Hashable, Iterable
 from contextlib import aclosing, suppress
 from datetime import datetime
 from typing import Any
 
+import orjson
+from graphql import ExecutionResult as CoreResult
+from graphql import (
+    FieldNode,
+    Node,
+    OperationDefinitionNode,
+    VariableNode,
+    Visitor,
+    print_ast,
+    visit,
+)
+from starlette.websockets import WebSocketDisconnect
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -22,7 +40,10 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.types import ExecutionResult
 
 from app.errors import ErrorCode
+from app.events.fanout import encode, shared_payload, shared_results
 from app.schema.context import Context
+from app.schema.execution import AcyclicExecutionContext
+from app.schema.types.event import EventType
 from app.services.following import MEMBERSHIP_ENDED
 
 UNAUTHORIZED_CLOSE = 4401
@@ -114,8 +135,17 @@ class LiveConnection:
             self._watch_expiry()
 
     async def send_message(self, message: Any) -> None:
-        if not self._ended:
+        if self._ended:
+            return
+        frame = shared_frame(message)
+        socket = getattr(self.websocket, "ws", None)  # Starlette's, under Strawberry's adapter
+        if frame is None or socket is None:
             await super().send_message(message)  # type: ignore[misc]
+            return
+        try:
+            await socket.send_text(frame)
+        except WebSocketDisconnect as gone:
+            raise WebSocketDisconnected from gone
 
     async def end(self, code: int, reason: str) -> None:
         """Close the socket once; later sends (a ``complete`` for a stream) are dropped."""
@@ -157,3 +187,100 @@ class LegacyWSHandler(LiveConnection, BaseGraphQLWSHandler[Context, None]):
     async def cleanup(self) -> None:
         await self._stop_expiry()
         await super().cleanup()
+
+
+def shared_frame(message: Any) -> str | None:
+    """The wire text of a ``next`` (graphql-transport-ws) or ``data`` (graphql-ws) message
+    whose result is shared: the operation's id framed around the result encoded once."""
+    if not isinstance(message, dict) or message.get("type") not in ("next", "data"):
+        return None
+    payload = shared_payload(message.get("payload"))
+    if payload is None or len(message) != 3:
+        return None
+    kind, operation_id = message["type"], encode(message["id"])
+    return f'{{"id":{operation_id},"type":"{kind}","payload":{payload}}}'
+
+
+class SharedEventExecutor(AcyclicExecutionContext):
+    """Executes a subscription's selection on a stored event once per process for everyone
+    who asked for the same thing; the others get that result (and its encoding) as it is.
+
+    Only events are shared: what an ``Event`` selection makes of one depends on nothing but
+    the event, the document and the variables the selection uses (the root field's
+    arguments pick the stream; each subscriber's rights were checked before the event was
+    handed to it).
+    """
+
+    _fanout_shape: Hashable | None = None
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        if "_fanout_shape" not in self.__dict__:
+            self._fanout_shape = selection_shape(
+                self.operation, self.fragment_definitions.values(), self.variable_values.coerced
+            )
+        return super().build_per_event_executor(payload)
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        root = self.root_value
+        if self._fanout_shape is None or not isinstance(root, EventType) or not root.event_id:
+            return super().execute_operation(serially)
+        key = (root.event_id, self._fanout_shape)
+        found = shared_results.get(key)
+        if found is not None:
+            return CoreResult(data=found)
+        shared_results.executed()
+        result = super().execute_operation(serially)
+        if self.is_awaitable(result):
+            return _kept_later(key, result)
+        return _kept(key, result)
+
+
+def _kept(key: Hashable, result: Any) -> Any:
+    """A clean result becomes the shared one; one with errors stays this subscriber's own."""
+    clean = isinstance(result, CoreResult) and not result.errors and not result.extensions
+    if clean and isinstance(result.data, dict):
+        return CoreResult(data=shared_results.keep(key, result.data))
+    return result
+
+
+async def _kept_later(key: Hashable, pending: Awaitable[Any]) -> Any:
+    return _kept(key, await pending)
+
+
+class _VariableNames(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_variable(self, node: VariableNode, *_args: Any) -> None:
+        self.names.add(node.name.value)
+
+
+def selection_shape(
+    operation: OperationDefinitionNode, fragments: Iterable[Node], variables: dict[str, Any]
+) -> Hashable | None:
+    """What decides an event's result: the document, the operation and the values of the
+    variables its selection uses (not those only given to the root field: they pick the
+    stream). None when it cannot be told (then nothing is shared)."""
+    fragments, names = tuple(fragments), _VariableNames()
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode):
+            names.names.update(variables)  # a fragment at the root: every variable counts
+            break
+        parts: list[Node] = [*(selection.directives or ())]
+        if selection.selection_set is not None:
+            parts.append(selection.selection_set)
+        for part in parts:
+            visit(part, names)
+    for whole in (*(operation.directives or ()), *fragments):
+        visit(whole, names)
+    used = {name: value for name, value in variables.items() if name in names.names}
+    try:
+        values = orjson.dumps(used, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    if operation.loc is not None:
+        source = operation.loc.source.body
+    else:
+        source = "\n".join(print_ast(node) for node in (operation, *fragments))
+    return (source, operation.name.value if operation.name else "", values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import cast
 
@@ -21,6 +22,8 @@ class EventType:
     type: str
     payload: JSON
     created_at: datetime
+    # The stored event's id: what subscribers following it share (``app.events.fanout``).
+    event_id: strawberry.Private[uuid.UUID | None] = None
 
     @classmethod
     def from_model(cls, row: JobEvent) -> EventType:
@@ -31,4 +34,5 @@ class EventType:
             type=row.type,
             payload=cast(JSON, row.payload),
             created_at=row.created_at,
+            event_id=row.id,
         )
