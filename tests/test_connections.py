@@ -156,3 +156,20 @@ class TestBadArguments:
 
     async def test_exactly_100_is_allowed(self, workspace: Account) -> None:
         assert len((await _page(workspace, first=100))["edges"]) == 7
+
+
+ORDERED_BY_NAME = """
+query($w: ID!) { node(id: $w) { ... on Workspace {
+  %s(first: 2, orderBy: {field: NAME, direction: ASC}) { totalCount }
+} } }
+"""
+
+
+class TestOrderingByAMissingField:
+    @pytest.mark.parametrize("listing", ["jobs", "generations"])
+    async def test_is_bad_user_input_not_an_internal_error(
+        self, workspace: Account, listing: str
+    ) -> None:
+        result = await workspace.gql(ORDERED_BY_NAME % listing, {"w": workspace.workspace_id})
+        assert result.code == "BAD_USER_INPUT"
+        assert "orderBy" in result.errors[0]["extensions"]["fields"]

@@ -18,6 +18,7 @@ from graphql.execution.collect_fields import FieldDetails
 from strawberry.types.unset import UNSET
 
 from app.errors import AppError
+from app.models import Asset, Campaign, Client, Generation, Job, Membership
 from app.pagination import Direction, PageArgs
 from app.reads import catalog
 from app.reads.catalog import Listing
@@ -32,10 +33,19 @@ from app.services.listing import (
     JobFilter,
     NoFilter,
     OrderField,
+    check_order,
     escape_like,
     page_args,
 )
 
+_MODELS: dict[str, type[Any]] = {
+    "Client": Client,
+    "Campaign": Campaign,
+    "Asset": Asset,
+    "Generation": Generation,
+    "Job": Job,
+    "Membership": Membership,
+}
 RowObject = Callable[[Statement, str, str, list[FieldDetails]], Sql]
 _EMPTY: dict[str | None, Filter] = {
     "client": ClientFilter(),
@@ -90,6 +100,7 @@ def _arguments(listing: Listing, args: dict[str, Any]) -> tuple[PageArgs, Filter
             order=order_by.field if order_by else OrderField.CREATED_AT,
             direction=order_by.direction if order_by else listing.direction,
         )
+        check_order(_MODELS[listing.target], order_by.field if order_by else OrderField.CREATED_AT)
         list_filter = raw_filter.to_filter() if raw_filter is not None else _EMPTY[listing.filter]
     except AppError as refused:
         raise NotCompilable(str(refused)) from None

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import col
 
+from app.errors import BadUserInputError
 from app.models import Asset, Campaign, Client, Generation, Invitation, Job, Membership
 from app.models.enums import (
     AssetKind,
@@ -151,6 +152,9 @@ class ListSpec:
     args: PageArgs
     filter: Filter = field(default_factory=NoFilter)
 
+    def __post_init__(self) -> None:
+        check_order(self.model, self.order)
+
     @property
     def parent_column(self) -> Any:
         return getattr(self.model, self.parent)
@@ -164,6 +168,15 @@ class ListSpec:
 
     def count_key(self) -> tuple[type[Any], str, Filter]:
         return (self.model, self.parent, self.filter)
+
+
+def check_order(model: type[Any], order: OrderField) -> None:
+    """BAD_USER_INPUT when ``model``'s rows have no such column to be ordered by."""
+    if order.value not in model.__table__.columns:
+        raise BadUserInputError(
+            f"This list cannot be ordered by {order.name}.",
+            fields={"orderBy": f"{order.name} is not a field of these items"},
+        )
 
 
 def page_args(
