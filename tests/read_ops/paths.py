@@ -7,6 +7,7 @@ the two answers must be the same bytes' worth of JSON.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -77,7 +78,11 @@ class Paths:
             "Authorization": f"Bearer {self.token}",
             "X-Request-ID": f"{operation.name}.{self.requests}",
         }
-        response = await client.post("/graphql", json=body, headers=headers)
+        try:
+            response = await client.post("/graphql", json=body, headers=headers)
+        except asyncio.CancelledError as error:  # the app's, escaping the request: a crash
+            crash = f"the request crashed with CancelledError:\n{operation.describe(variables)}"
+            raise AssertionError(crash) from error
         return response.status_code, response.content
 
     async def both(self, operation: Operation, variables: dict[str, Any] | None = None) -> Any:
