@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from asyncio import Future
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +53,23 @@ class InvitationLabels:
 
 PageKey = tuple[uuid.UUID, ListSpec]
 CountKey = tuple[uuid.UUID, tuple[type[Any], str, Filter]]
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class SharedLoader(DataLoader[K, V]):
+    """A DataLoader whose callers cannot cancel each other.
+
+    Every caller asking for a key shares one future. When a field fails and GraphQL cancels
+    its siblings, cancelling a sibling's wait must not cancel that shared future: another
+    root field may be waiting on the same key (it would get a CancelledError that escapes the
+    whole request). Each caller waits through a shield of its own.
+    """
+
+    def load(self, key: K) -> Future[V]:
+        return asyncio.shield(super().load(key))
 
 
 class Loaders:
@@ -105,7 +123,7 @@ class Loaders:
     def _loader(
         self, load: Callable[[Sequence[Any]], Awaitable[list[Any]]]
     ) -> DataLoader[Any, Any]:
-        return DataLoader(load_fn=self._tracked(load))
+        return SharedLoader(load_fn=self._tracked(load))
 
     def _tracked(self, load: Callable[[Sequence[Any]], Awaitable[list[Any]]]) -> Any:
         """``load`` run as a task of its own that :meth:`drain` waits for.

@@ -29,7 +29,7 @@ from tests.read_ops.selections import SCHEMA
 # When an error nulls a parent, graphql-core drops the resolver coroutines of its fields that
 # had not started yet without awaiting them; Python warns as they are collected. The resolvers
 # never ran, so nothing is lost; the warning is let pass here (and flushed before the end).
-UNAWAITED = "coroutine 'GraphQLCoreConverter.from_resolver.<locals>._async_resolver' was never"
+UNAWAITED = r"coroutine '(GraphQLCoreConverter|Executor)\.[^']*' was never awaited"
 pytestmark = [
     pytest.mark.xdist_group("read-paths"),
     pytest.mark.filterwarnings(f"ignore:{UNAWAITED}:RuntimeWarning"),
@@ -38,7 +38,10 @@ SEED = 1313
 OPERATIONS = 300  # single operations per dialect, besides the paging chains
 CHAINS = 40
 # The compiled path must answer at least this share of the root fields it could compile.
-MIN_SERVED = 0.6
+# About a third of the generated root fields are meant for the resolvers: ids that are not
+# visible (NOT_FOUND), refused arguments, and selections outside the compiled part (API keys,
+# invitations). Half of them must still be answered by compiled statements.
+MIN_SERVED = 0.5
 SHOWN_MISMATCHES = 3
 
 
@@ -90,15 +93,6 @@ def report(paths: Paths) -> str:
 
 
 class TestBothReadPathsAnswerAlike:
-    # TODO(app bug): some generated operations crash the request today on both dialects. When
-    # an error nulls one root field, graphql-core cancels its pending fields; a DataLoader
-    # future they shared with another root field is cancelled with them, and that field's
-    # CancelledError escapes the request. Remove this mark once the resolvers survive it.
-    @pytest.mark.xfail(
-        reason="a CancelledError escapes the request (cancelled shared loader futures)",
-        raises=AssertionError,
-        strict=False,
-    )
     async def test_generated_operations_get_the_same_json_from_both_paths(
         self, seeded: tuple[str, Dataset], tmp_path: Path
     ) -> None:
@@ -236,12 +230,9 @@ def _sent(body: Any) -> tuple[int, bytes]:
 def assert_compiled_path_served(paths: Paths) -> None:
     """The compiled app answered most compilable root fields itself; the reference none."""
     compiled, reference = paths.compiled.state.runtime, paths.reference.state.runtime
-    # TODO(compiled path): drop this guard once app/reads/ provides runtime.reads.
-    if hasattr(compiled, "reads"):
-        served, fallbacks = compiled.reads.served, compiled.reads.fallbacks
-        assert served >= MIN_SERVED * paths.compilable_roots, (
-            f"the compiled path answered {served} of {paths.compilable_roots} compilable root"
-            f" fields ({fallbacks} fell back to the resolvers)"
-        )
-    if hasattr(reference, "reads"):
-        assert reference.reads.served == 0, "with compiled_reads off nothing is compiled"
+    served, fallbacks = compiled.reads.served, compiled.reads.fallbacks
+    assert served >= MIN_SERVED * paths.compilable_roots, (
+        f"the compiled path answered {served} of {paths.compilable_roots} compilable root"
+        f" fields ({fallbacks} fell back to the resolvers)"
+    )
+    assert reference.reads.served == 0, "with compiled_reads off nothing is compiled"

@@ -249,7 +249,7 @@ async def _resolve(
         context_value=execution.context,
         variable_values=execution.variables,
         operation_name=execution.operation_name,
-        execution_context_class=execution.schema.execution_context_class,
+        executor_class=execution.schema.execution_context_class,
     )
     if not isinstance(result, ExecutionResult):
         result = await result

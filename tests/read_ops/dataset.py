@@ -196,7 +196,10 @@ def _campaigns(
 
 
 def insert(database_url: str, seed: int = 13) -> Dataset:
-    """Build the dataset, insert it (one transaction) and delete the doomed rows after."""
+    """Build the dataset, insert it (one transaction), then delete the doomed rows in a second
+    one, as the app would: PostgreSQL re-checks every foreign key of a row its own transaction
+    wrote when a cascade updates it, so deleting in the inserting transaction trips on
+    ``ON DELETE SET NULL`` links to rows the same cascade removed."""
     rows, data, doomed = build(seed)
     engine = sa.create_engine(blocking_url(database_url))
     try:
@@ -206,6 +209,9 @@ def insert(database_url: str, seed: int = 13) -> Dataset:
             for table in TABLES:
                 if rows.tables[table]:
                     connection.execute(sa.insert(table), rows.tables[table])
+        with engine.begin() as connection:
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             for doomed_table, row_id in doomed:
                 connection.execute(sa.delete(doomed_table).where(doomed_table.id == row_id))
     finally:
