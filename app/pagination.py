@@ -60,9 +60,13 @@ class Cursor:
         return encode_cursor(FIELD_CODES[self.field], self.id.hex, self._value_text())
 
     def _value_text(self) -> str:
-        if isinstance(self.value, datetime):
-            return str((self.value - EPOCH) // MICROSECOND)
-        return str(self.value)
+        value = self.value
+        if self.field in _TIME_FIELDS and isinstance(value, str):
+            value = datetime.fromisoformat(value)  # a moment given as ISO text
+        if isinstance(value, datetime):
+            aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+            return str((aware - EPOCH) // MICROSECOND)
+        return str(value)
 
     @classmethod
     def decode(cls, text: str, *, argument: str) -> Cursor:

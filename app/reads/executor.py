@@ -52,6 +52,7 @@ class CompiledReads(SchemaExtension):
         if (
             isinstance(context, Context)
             and context.settings.compiled_reads
+            and context.raw_json
             and execution.operation_type is OperationType.QUERY
             and execution.graphql_document is not None
         ):

@@ -41,9 +41,12 @@ class GraphQLApp(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
-    def encode_json(self, data: object) -> bytes:
-        """orjson: fast, and it embeds the compiled read path's JSON as it came from SQL."""
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> str:
+        """orjson: fast, and it embeds the compiled read path's JSON as it came from SQL.
+
+        Text, not bytes: the WebSocket handlers send what this returns, and graphql-ws
+        clients accept text frames only."""
+        return orjson.dumps(data).decode()
 
     def parse_json(self, data: str | bytes) -> Any:
         try:
@@ -90,6 +93,7 @@ class GraphQLApp(GraphQL[Context, None]):
         """Queries and mutations only: a subscription sent as a plain request is refused
         with the transports that serve it (Strawberry would run it as a query)."""
         allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
+        context.raw_json = True  # a plain reply, encoded by encode_json
         if not self.allow_queries_via_get and request_adapter.method == "GET":
             allowed -= {OperationType.QUERY}
         try:

@@ -37,6 +37,7 @@ class Context:
     read_only: bool = False
     connection_params: Any = None
     live: bool = False  # an operation of a WebSocket connection
+    raw_json: bool = False  # the reply is encoded by orjson: compiled reads may answer
     _session: AsyncSession | None = field(default=None, repr=False)
     _actor: Actor | None = field(default=None, repr=False)
     _auth_error: AppError | None = field(default=None, repr=False)
