@@ -31,7 +31,8 @@ from app.settings import Settings
 from app.single_flight import in_flight_count
 from tests.conftest import make_settings
 from tests.graphql import Account, add_member, create_client, register
-from tests.test_subscriptions import EVENTS, _job, _write_events
+from tests.job_rows import insert_job
+from tests.test_subscriptions import EVENTS, _write_events
 from tests.workers import HEAVY
 from tests.ws import served_in_process, tcp_session, tcp_subscribe
 
@@ -69,7 +70,7 @@ async def _job_with_events(app: Starlette, owner: Account, events: int) -> uuid.
     runtime = app.state.runtime
     workspace_id = decode_global_id(owner.workspace_id).id
     client = decode_global_id(await create_client(owner.gql, owner.workspace_id)).id
-    job_id = await _job(runtime, workspace_id, client)
+    job_id = await insert_job(runtime, workspace_id, client)
     await _write_events(runtime, workspace_id, job_id, events, finish=False)
     return job_id
 

@@ -27,6 +27,7 @@ from app.services.events import job_stream, record
 from app.settings import Settings
 from tests.conftest import lifespan, make_settings
 from tests.graphql import Account, add_member, create_client, register
+from tests.job_rows import insert_job
 from tests.ws import served_in_process, tcp_session, tcp_subscribe, until_listening
 
 EVENTS = (
@@ -55,19 +56,7 @@ async def served(app: Starlette) -> AsyncIterator[str]:
 async def _job(app: Starlette, owner: Account) -> tuple[uuid.UUID, uuid.UUID]:
     workspace_id = decode_global_id(owner.workspace_id).id
     client_id = decode_global_id(await create_client(owner.gql, owner.workspace_id)).id
-    async with app.state.runtime.sessionmaker() as session, session.begin():
-        job = Job(
-            workspace_id=workspace_id,
-            client_id=client_id,
-            product="p",
-            target_audience="t",
-            key_message="k",
-            call_to_action="c",
-            style="s",
-        )
-        session.add(job)
-        await session.flush()
-        return workspace_id, job.id
+    return workspace_id, await insert_job(app.state.runtime, workspace_id, client_id)
 
 
 async def _write(

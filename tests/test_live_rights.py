@@ -25,7 +25,8 @@ from app.main import create_app
 from app.schema.live import FORBIDDEN_CLOSE, UNAUTHORIZED_CLOSE
 from tests.conftest import lifespan, make_settings
 from tests.graphql import Account, add_member, create_client, register
-from tests.test_subscriptions import EVENTS, _job, _write_events
+from tests.job_rows import insert_job
+from tests.test_subscriptions import EVENTS, _write_events
 from tests.ws import served_in_process
 
 CREATE_CLIENT = "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } } }"
@@ -193,7 +194,7 @@ class TestOperationsOverAnOpenSocket:
 async def _job_in(app: Starlette, owner: Account) -> uuid.UUID:
     client = await create_client(owner.gql, owner.workspace_id)
     workspace_id = decode_global_id(owner.workspace_id).id
-    return await _job(app.state.runtime, workspace_id, decode_global_id(client).id)
+    return await insert_job(app.state.runtime, workspace_id, decode_global_id(client).id)
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

@@ -23,6 +23,7 @@ from app.services.events import job_stream, record
 from tests.conftest import engine_app, lifespan, make_settings
 from tests.generation_helpers import generate
 from tests.graphql import Account, add_member, create_campaign, create_client, register
+from tests.job_rows import insert_job
 from tests.test_jobs import CREATE, brief
 from tests.ws import subscribe_all, until_listening, ws_session
 
@@ -89,7 +90,7 @@ class TestJobStream:
         client = decode_global_id(await create_client(account.gql, account.workspace_id)).id
         async with ws_session(app, account.gql.token) as ws:
             for _ in range(100):
-                job = await _job(runtime, workspace_id, client)
+                job = await insert_job(runtime, workspace_id, client)
                 job_id = encode_global_id("Job", job)
                 writer = asyncio.create_task(_write_events(runtime, workspace_id, job, 20))
                 received = await subscribe_all(ws, EVENTS, {"j": job_id, "after": 0}, timeout=30)
@@ -101,7 +102,7 @@ class TestJobStream:
     ) -> None:
         app, account = live
         runtime = app.state.runtime
-        job = await _job(
+        job = await insert_job(
             runtime,
             decode_global_id(account.workspace_id).id,
             decode_global_id(await create_client(account.gql, account.workspace_id)).id,
@@ -125,22 +126,6 @@ class TestJobStream:
             message = await ws.receive_json(timeout=10)
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert errors[0]["extensions"]["code"] == "NOT_FOUND"
-
-
-async def _job(runtime: object, workspace_id: uuid.UUID, client_id: uuid.UUID) -> uuid.UUID:
-    async with runtime.sessionmaker() as session, session.begin():  # type: ignore[attr-defined]
-        job = Job(
-            workspace_id=workspace_id,
-            client_id=client_id,
-            product="p",
-            target_audience="t",
-            key_message="k",
-            call_to_action="c",
-            style="s",
-        )
-        session.add(job)
-        await session.flush()
-        return job.id
 
 
 async def _write_events(
@@ -171,7 +156,7 @@ class TestAccessAndTransports:
         app, owner = live
         runtime = app.state.runtime
         workspace_id = decode_global_id(owner.workspace_id).id
-        job = await _job(
+        job = await insert_job(
             runtime,
             workspace_id,
             decode_global_id(await create_client(owner.gql, owner.workspace_id)).id,
@@ -214,7 +199,7 @@ class TestAccessAndTransports:
         app, owner = live
         runtime = app.state.runtime
         workspace_id = decode_global_id(owner.workspace_id).id
-        job = await _job(
+        job = await insert_job(
             runtime,
             workspace_id,
             decode_global_id(await create_client(owner.gql, owner.workspace_id)).id,
@@ -264,7 +249,7 @@ class TestAccessAndTransports:
         app, owner = live
         runtime = app.state.runtime
         workspace_id = decode_global_id(owner.workspace_id).id
-        job = await _job(
+        job = await insert_job(
             runtime,
             workspace_id,
             decode_global_id(await create_client(owner.gql, owner.workspace_id)).id,
@@ -314,7 +299,7 @@ class TestServerSentEvents:
         app, owner = live
         runtime = app.state.runtime
         workspace_id = decode_global_id(owner.workspace_id).id
-        job = await _job(
+        job = await insert_job(
             runtime,
             workspace_id,
             decode_global_id(await create_client(owner.gql, owner.workspace_id)).id,
@@ -386,7 +371,7 @@ class TestConnections:
                 client = await create_client(owner.gql, owner.workspace_id)
             runtime = app.state.runtime
             workspace_id = decode_global_id(owner.workspace_id).id
-            job = await _job(runtime, workspace_id, decode_global_id(client).id)
+            job = await insert_job(runtime, workspace_id, decode_global_id(client).id)
             variables = {"j": encode_global_id("Job", job), "after": 0}
             async with ws_session(app, owner.gql.token) as ws:
                 for sid in ("1", "2", "3"):
@@ -409,7 +394,7 @@ class TestConnections:
         runtime = app.state.runtime
         hub = runtime.hub
         workspace_id = decode_global_id(owner.workspace_id).id
-        job = await _job(
+        job = await insert_job(
             runtime,
             workspace_id,
             decode_global_id(await create_client(owner.gql, owner.workspace_id)).id,

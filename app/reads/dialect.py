@@ -106,6 +106,10 @@ class Dialect:
     def json_contains(self, column: str, value: str) -> str:
         raise NotImplementedError
 
+    def embed(self, value: Sql) -> str:
+        """``value`` as an argument of a JSON-building function (SQLite re-reads subqueries')."""
+        return value.text
+
     def enum(self, expr: str, names: Mapping[str, str]) -> Sql:
         whens = " ".join(f"WHEN {quote(v)} THEN {quote(n)}" for v, n in names.items())
         return Sql(f"CASE {expr} {whens} END")
@@ -284,6 +288,9 @@ class Sqlite(Dialect):
 
     def json_contains(self, column: str, value: str) -> str:
         return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = {value})"
+
+    def embed(self, value: Sql) -> str:
+        return _sqlite_value(value)
 
 
 def _sqlite_value(value: Sql) -> str:

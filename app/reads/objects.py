@@ -26,7 +26,7 @@ from app.reads.catalog import (
 )
 from app.reads.dialect import Sql, quote
 from app.reads.post import MARKER, Projection
-from app.reads.statement import NULL, SLOT, NotCompilable, Slot, Statement
+from app.reads.statement import SLOT, NotCompilable, Slot, Statement
 
 MAX_FIELDS = 50
 """Selected fields per object: PostgreSQL's json_build_object takes at most 100 arguments."""
@@ -41,7 +41,7 @@ def row_object(st: Statement, type_name: str, alias: str, details: list[FieldDet
         raise NotCompilable(type_name)
     if spec.kinds:
         whens = [
-            f"WHEN {quote(kind)} THEN {_wrap(st, row_object(st, concrete, alias, details))}"
+            f"WHEN {quote(kind)} THEN {st.dialect.embed(row_object(st, concrete, alias, details))}"
             for kind, concrete in spec.kinds.items()
         ]
         return Sql(f"(CASE {alias}.kind {' '.join(whens)} END)", json=True)
@@ -49,10 +49,6 @@ def row_object(st: Statement, type_name: str, alias: str, details: list[FieldDet
     if len(fields) > MAX_FIELDS:
         raise NotCompilable("too many fields for one JSON object")
     return st.dialect.obj([(key, field_sql(st, spec, alias, key, d)) for key, d in fields.items()])
-
-
-def _wrap(st: Statement, value: Sql) -> str:
-    return f"json({value.text})" if st.dialect.name == "sqlite" and value.json else value.text
 
 
 def field_sql(
@@ -125,7 +121,7 @@ def _maybe_slot(st: Statement, alias: str, build: Callable[[Statement, str], Sql
     parent = inner.alias()
     value = build(inner, parent)
     source = f"(SELECT value AS id FROM json_each({ids})) {parent}"
-    sql = f"SELECT {parent}.id, {_wrap(inner, value)} FROM {source}"
+    sql = f"SELECT {parent}.id, {inner.dialect.embed(value)} FROM {source}"
     inner.slots.append(Slot(inner, sql))
     nonce = st.bind(st.request.nonce)
     marker = f"{quote(SLOT)} || {nonce} || {quote(f'{len(inner.slots) - 1}:')}"
@@ -167,7 +163,9 @@ def money_object(
     value = st.dialect.obj(pairs)
     if not nullable:
         return value
-    return Sql(f"(CASE WHEN {amount} IS NULL THEN NULL ELSE {_wrap(st, value)} END)", json=True)
+    return Sql(
+        f"(CASE WHEN {amount} IS NULL THEN NULL ELSE {st.dialect.embed(value)} END)", json=True
+    )
 
 
 def visible(st: Statement, spec: TypeSpec, alias: str) -> str:
@@ -330,4 +328,4 @@ _HANDLERS: dict[type[Any], Callable[..., Sql]] = {
     Computed: computed_sql,
 }
 
-__all__ = ["FALLBACK", "NULL", "by_id", "row_object"]
+__all__ = ["FALLBACK", "by_id", "row_object"]

@@ -69,5 +69,5 @@ def _checked(read: Any) -> Any:
         raise NotCompilable(str(refused)) from None
 
 
-def _select(value: Sql, dialect: str = "") -> str:
+def _select(value: Sql) -> str:
     return f"SELECT CAST({value.text} AS text)"

@@ -19,7 +19,7 @@ from graphql.execution.collect_fields import FieldDetails, FragmentDetails, coll
 from graphql.execution.values import VariableValues
 
 from app.auth.actor import Actor
-from app.reads.dialect import Dialect, Sql
+from app.reads.dialect import Dialect
 from app.reads.post import Projection
 
 
@@ -134,6 +134,3 @@ class Statement:
     def project(self, projection: Projection) -> int:
         self.projections.append(projection)
         return len(self.projections) - 1
-
-
-NULL = Sql("NULL")
