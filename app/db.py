@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
@@ -16,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import ConnectionPoolEntry
+
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POOL_RECYCLE_SECONDS = 30 * 60  # ahead of server and proxy idle timeouts
@@ -117,11 +120,16 @@ def _sqlite_begin(conn: Any) -> None:
 
 
 class SerializedSession(AsyncSession):
-    """An AsyncSession whose operations queue instead of overlapping.
+    """An AsyncSession whose operations queue instead of overlapping, and always finish.
 
     GraphQL resolves sibling fields concurrently and each DataLoader dispatches its batch in
     the same loop tick, so one request's session sees concurrent awaits; SQLAlchemy forbids
     that. A lock per session lines them up, in the one transaction of the request.
+
+    GraphQL also cancels the siblings of a field whose error nulls their parent. A statement
+    cancelled while the database runs it leaves the connection unusable, and every later
+    statement of the request would fail; so each operation runs to its end in a task of its
+    own, and only the caller's wait is cancelled.
 
     ``scalars`` is AsyncSession's own: it calls ``execute``, which queues (holding the lock
     around it too would wait for itself forever).
@@ -131,37 +139,44 @@ class SerializedSession(AsyncSession):
         super().__init__(*args, **kwargs)
         self._lock = asyncio.Lock()
 
+    async def _queued(self, operation: Callable[[], Awaitable[T]]) -> T:
+        async def locked() -> T:
+            async with self._lock:
+                return await operation()
+
+        task = asyncio.ensure_future(locked())
+        task.add_done_callback(_retrieved)
+        return await asyncio.shield(task)
+
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
-        async with self._lock:
-            return await super().execute(*args, **kwargs)
+        return await self._queued(lambda: super(SerializedSession, self).execute(*args, **kwargs))
 
     async def scalar(self, *args: Any, **kwargs: Any) -> Any:
-        async with self._lock:
-            return await super().scalar(*args, **kwargs)
+        return await self._queued(lambda: super(SerializedSession, self).scalar(*args, **kwargs))
 
     async def get(self, *args: Any, **kwargs: Any) -> Any:
-        async with self._lock:
-            return await super().get(*args, **kwargs)
+        return await self._queued(lambda: super(SerializedSession, self).get(*args, **kwargs))
 
     async def flush(self, *args: Any, **kwargs: Any) -> None:
-        async with self._lock:
-            await super().flush(*args, **kwargs)
+        await self._queued(lambda: super(SerializedSession, self).flush(*args, **kwargs))
 
     async def delete(self, instance: object) -> None:
-        async with self._lock:
-            await super().delete(instance)
+        await self._queued(lambda: super(SerializedSession, self).delete(instance))
 
     async def commit(self) -> None:
-        async with self._lock:
-            await super().commit()
+        await self._queued(super().commit)
 
     async def rollback(self) -> None:
-        async with self._lock:
-            await super().rollback()
+        await self._queued(super().rollback)
 
     async def close(self) -> None:
-        async with self._lock:
-            await super().close()
+        await self._queued(super().close)
+
+
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    """Mark the outcome of an operation whose caller stopped waiting as seen."""
+    if not task.cancelled():
+        task.exception()
 
 
 def create_sessionmaker(

@@ -13,10 +13,9 @@ from starlette.routing import Route, WebSocketRoute
 
 from app.clock import Clock
 from app.engine.dbos_engine import Engine
-from app.http.bodies import BodyLimit
+from app.http.bodies import BodyLimit, Cap
 from app.http.health import healthz, readyz
 from app.http.media import serve_media
-from app.http.multipart_guard import MultipartGuard
 from app.http.request_id import RequestIdMiddleware
 from app.http.sse import sse_route
 from app.http.uploads import receive_upload
@@ -61,24 +60,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                 await engine.stop()
             await runtime.close()
 
-    middleware = [
-        Middleware(RequestIdMiddleware),
-        Middleware(
-            MultipartGuard, path="/graphql", max_bytes=settings.max_multipart_mb * 1024 * 1024
+    json_cap = Cap(settings.max_json_body_kb * 1024, "ADSTUDIO_MAX_JSON_BODY_KB")
+    webhook_cap = Cap(settings.max_webhook_body_kb * 1024, "ADSTUDIO_MAX_WEBHOOK_BODY_KB")
+    caps = {
+        ("/graphql", False): json_cap,
+        ("/graphql", True): Cap(
+            settings.max_multipart_mb * 1024 * 1024, "use createAssetUpload", preflight=True
         ),
-        *(
-            Middleware(BodyLimit, path=path, max_bytes=kb * 1024, what=what, multipart=False)
-            for path, kb, what in (
-                ("/graphql", settings.max_json_body_kb, "ADSTUDIO_MAX_JSON_BODY_KB"),
-                ("/graphql/stream", settings.max_json_body_kb, "ADSTUDIO_MAX_JSON_BODY_KB"),
-                (
-                    "/webhooks/replicate",
-                    settings.max_webhook_body_kb,
-                    "ADSTUDIO_MAX_WEBHOOK_BODY_KB",
-                ),
-            )
-        ),
-    ]
+        ("/graphql/stream", False): json_cap,
+        ("/graphql/stream", True): json_cap,
+        ("/webhooks/replicate", False): webhook_cap,
+        ("/webhooks/replicate", True): webhook_cap,
+    }
+    middleware = [Middleware(RequestIdMiddleware), Middleware(BodyLimit, caps=caps)]
     if settings.cors_origins:
         middleware.append(
             Middleware(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +236,7 @@ class Settings(BaseSettings):
 
     @property
     def is_sqlite(self) -> bool:
-        return self.database.get_backend_name() == "sqlite"
+        return _is_sqlite(self.resolved_database_url)
 
     @property
     def resolved_media_root(self) -> Path:
@@ -291,3 +292,9 @@ def _describe(exc: ValidationError) -> str:
         else:
             parts.append(message)
     return "; ".join(parts)
+
+
+@lru_cache(maxsize=16)
+def _is_sqlite(database_url: str) -> bool:
+    """Read on every request (compiled reads): each URL is parsed once."""
+    return make_url(database_url).get_backend_name() == "sqlite"

@@ -51,17 +51,24 @@ class InProcess:
         return str(payload["data"]["login"]["accessToken"])
 
     async def statements(self, body: bytes, token: str) -> tuple[Any, list[str]]:
-        """Run one request and return its response and every SQL statement it sent."""
+        """Run one request and return its response and every SQL statement it sent (through
+        SQLAlchemy, and straight to the driver by the compiled reads)."""
         seen: list[str] = []
 
         def record(*args: Any) -> None:
             seen.append(" ".join(str(args[2]).split()))
 
+        def direct(statement: str) -> None:
+            seen.append(" ".join(statement.split()))
+
+        sent = self.app.state.runtime.reads.sent
         for engine in self.engines:
             event.listen(engine, "before_cursor_execute", record)
+        sent.append(direct)
         try:
             payload = await self.post(body, token)
         finally:
+            sent.remove(direct)
             for engine in self.engines:
                 event.remove(engine, "before_cursor_execute", record)
         return payload, seen

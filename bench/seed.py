@@ -1,9 +1,11 @@
 """Seed the dashboard workload: one owner, 20 clients x 10 campaigns x 20 assets, some spend.
 
 Rows are inserted in bulk through SQLAlchemy Core, with the models' own defaults, and every
-row gets a distinct ``created_at`` so "newest first" pages are deterministic. Assets are what
-an upload leaves behind: READY images whose bytes are real PNG files, content-addressed (the
-20 frames are shared by every campaign, one blob each), written to the media root when given.
+row gets a distinct ``created_at`` so "newest first" pages are deterministic; the tables are
+analyzed at the end, so every server's planner sees the same statistics from the start.
+Assets are what an upload leaves behind: READY images whose bytes are real PNG files,
+content-addressed (the 20 frames are shared by every campaign, one blob each), written to the
+media root when given.
 """
 
 from __future__ import annotations
@@ -127,6 +129,11 @@ async def seed(
                 (CostEntry, costs),
             ):
                 await connection.execute(sa.insert(model), rows)
+        async with engine.connect() as connection:
+            # Fresh statistics for every planner that reads these tables, at once: otherwise
+            # autovacuum analyzes them at some moment of the run, and plans change mid-way.
+            await connection.execute(sa.text("ANALYZE"))
+            await connection.commit()
     finally:
         await engine.dispose()
     return Seeded(

@@ -212,6 +212,10 @@ class StatementCounter:
     def __call__(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
         self.statements.append(statement)
 
+    def direct(self, statement: str) -> None:
+        """A statement the compiled reads sent to the driver itself."""
+        self.statements.append(statement)
+
     @property
     def count(self) -> int:
         return len(self.statements)
@@ -224,6 +228,8 @@ def statements(app: Starlette) -> Iterator[StatementCounter]:
     engines = [engine.sync_engine for engine in app.state.runtime.engines]
     for engine in engines:
         event.listen(engine, "before_cursor_execute", counter)
+    app.state.runtime.reads.sent.append(counter.direct)
     yield counter
+    app.state.runtime.reads.sent.remove(counter.direct)
     for engine in engines:
         event.remove(engine, "before_cursor_execute", counter)

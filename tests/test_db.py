@@ -30,3 +30,26 @@ class TestSerializedSession:
             RETURNS_WITHIN,
         )
         assert len(list(rows)) == one == len(list(result.scalars())) == 1
+
+    async def test_a_caller_cancelled_mid_statement_leaves_the_session_usable(
+        self, owner: Account, db: AsyncSession, database_url: str
+    ) -> None:
+        """GraphQL cancels the siblings of a field whose error nulls their parent: the
+        statement a cancelled sibling was running finishes, and the next one works."""
+        slow = (
+            sa.text("SELECT pg_sleep(0.3)")
+            if database_url.startswith("postgresql")
+            else sa.text(  # a few hundred milliseconds of work on SQLite
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000)"
+                " SELECT count(*) FROM n"
+            )
+        )
+        caller = asyncio.ensure_future(db.execute(slow))
+        await asyncio.sleep(0.05)  # the statement is running
+        caller.cancel()
+        done, _ = await asyncio.wait({caller}, timeout=RETURNS_WITHIN)
+        assert done and caller.cancelled()
+        after = await asyncio.wait_for(
+            db.scalar(sa.select(sa.func.count(col(Workspace.id)))), RETURNS_WITHIN
+        )
+        assert after == 1

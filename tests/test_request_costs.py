@@ -134,7 +134,9 @@ def sql(pg_app: Starlette) -> Iterator[StatementCounter]:
     counter = StatementCounter()
     engine = pg_app.state.runtime.engine.sync_engine
     event.listen(engine, "before_cursor_execute", counter)
+    pg_app.state.runtime.reads.sent.append(counter.direct)
     yield counter
+    pg_app.state.runtime.reads.sent.remove(counter.direct)
     event.remove(engine, "before_cursor_execute", counter)
 
 

@@ -7,6 +7,8 @@ passes the cap, whatever Content-Length claimed); JSON bodies go through
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import orjson
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -65,42 +67,64 @@ class BodyTooLarge(Exception):
     pass
 
 
-class BodyLimit:
-    """Cap the body of requests to ``path`` (a prefix) at ``max_bytes``, counted as it arrives."""
+@dataclass(frozen=True, slots=True)
+class Cap:
+    """At most ``max_bytes`` of body; ``what`` names the setting (or the way) past it.
+    ``preflight``: one of :data:`PREFLIGHT_HEADERS` must be present (CSRF)."""
 
-    def __init__(
-        self, app: ASGIApp, *, path: str, max_bytes: int, what: str, multipart: bool = True
-    ) -> None:
+    max_bytes: int
+    what: str
+    preflight: bool = False
+
+
+PREFLIGHT_HEADERS = (b"apollo-require-preflight", b"x-apollo-operation-name", b"graphql-preflight")
+"""Non-simple headers browsers send only after a CORS preflight: a multipart form is a simple
+request a hostile page can send cross-site, so a multipart GraphQL request needs one."""
+
+
+class BodyLimit:
+    """Cap the bodies of POST and PUT requests, counted as they arrive, by path and by whether
+    they are multipart: ``caps[(path, multipart)]``. One layer for every route that reads a
+    body; the headers are read once."""
+
+    def __init__(self, app: ASGIApp, *, caps: dict[tuple[str, bool], Cap]) -> None:
         self.app = app
-        self.path = path
-        self.max_bytes = max_bytes
-        self.what = what
-        self.multipart = multipart  # False: multipart bodies have a cap of their own
+        self.caps = caps
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self._applies(scope):
+        cap = self._cap(scope)
+        if cap is None:
             await self.app(scope, receive, send)
             return
-        length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        headers = dict(scope["headers"])
+        if cap.preflight and not any(headers.get(name) for name in PREFLIGHT_HEADERS):
+            message = "Multipart requests need an Apollo-Require-Preflight header."
+            await error_response(400, message)(scope, receive, send)
             return
-        await self._guarded(scope, receive, send)
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > cap.max_bytes:
+            await _refuse(cap, scope, receive, send)
+            return
+        await self._guarded(cap, scope, receive, send)
 
-    def _applies(self, scope: Scope) -> bool:
-        if scope["path"] != self.path or scope["method"] not in {"POST", "PUT"}:
-            return False
-        content_type = dict(scope["headers"]).get(b"content-type", b"").lower()
-        return self.multipart or not content_type.startswith(b"multipart/")
+    def _cap(self, scope: Scope) -> Cap | None:
+        if scope["type"] != "http" or scope["method"] not in {"POST", "PUT"}:
+            return None
+        multipart = False
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                multipart = value.lower().startswith(b"multipart/")
+                break
+        return self.caps.get((scope["path"], multipart))
 
-    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _guarded(self, cap: Cap, scope: Scope, receive: Receive, send: Send) -> None:
         seen, started = 0, False
 
         async def counting_receive() -> Message:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
+            if seen > cap.max_bytes:
                 raise BodyTooLarge
             return message
 
@@ -113,8 +137,9 @@ class BodyLimit:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._refuse(scope, receive, send)
+                await _refuse(cap, scope, receive, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        message = f"The body is larger than {self.max_bytes:,} bytes ({self.what})."
-        await error_response(413, message)(scope, receive, send)
+
+async def _refuse(cap: Cap, scope: Scope, receive: Receive, send: Send) -> None:
+    message = f"The body is larger than {cap.max_bytes:,} bytes ({cap.what})."
+    await error_response(413, message)(scope, receive, send)

@@ -38,6 +38,8 @@ class Dialect:
     """The parts of the statement that differ between databases."""
 
     name: str
+    fence: str
+    """Ends a sub-select the database must compute once, not fold into where it is used."""
 
     def param(self, index: int) -> str:
         return f":p{index}"
@@ -125,6 +127,7 @@ def _b64_prefix(type_name: str) -> tuple[str, str]:
 
 class Postgres(Dialect):
     name = "postgresql"
+    fence = " OFFSET 0"
 
     def obj(self, pairs: list[tuple[str, Sql]]) -> Sql:
         args = ", ".join(f"{quote(key)}, {value.text}" for key, value in pairs)
@@ -162,7 +165,7 @@ class Postgres(Dialect):
         # The amount is computed once (it may be a subquery), then spelled as to_money does.
         return Sql(
             "(SELECT CASE WHEN scale(v) < 2 THEN round(v, 2)::text ELSE v::text END"
-            f" FROM (SELECT trim_scale(round(COALESCE({expr}, 0), 6)) AS v) m)"
+            f" FROM (SELECT trim_scale(round(COALESCE({expr}, 0), 6)) AS v{self.fence}) m)"
         )
 
     def float(self, expr: str) -> Sql:
@@ -220,6 +223,7 @@ SQLITE_MOMENT_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 class Sqlite(Dialect):
     name = "sqlite"
+    fence = " LIMIT -1 OFFSET 0"
 
     def obj(self, pairs: list[tuple[str, Sql]]) -> Sql:
         args = ", ".join(f"{quote(key)}, {_sqlite_value(value)}" for key, value in pairs)

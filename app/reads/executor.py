@@ -10,8 +10,10 @@ error is the answer), run through graphql-core in the same response, in the same
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -21,7 +23,6 @@ from graphql import (
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
-    GraphQLError,
     GraphQLField,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -35,12 +36,12 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.graphql import OperationType
 
-from app.reads import ReadStats
+from app.reads import PLAN_CACHE_SIZE, ReadStats
 from app.reads.dialect import dialect_named
 from app.reads.objects import FALLBACK
 from app.reads.post import Finishing, finish
 from app.reads.root import RootStatement, compile_root
-from app.reads.statement import NotCompilable, Request
+from app.reads.statement import NotCompilable, Request, Statement
 from app.reads.stitch import Run, fill
 from app.schema.context import Context
 
@@ -72,8 +73,19 @@ class Plan:
     compiled: list[RootStatement]
 
 
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """A plan whose statements answered every root field: the same request can be answered
+    from it without parsing, validating or executing the document again."""
+
+    compiled: list[RootStatement]
+    keys: list[str]
+    extensions: dict[str, Any] | None = None  # the reply's, as the whole way gave them
+
+
 async def _answer(execution: Any, context: Context) -> ExecutionResult | None:
-    plan = _cached_plan(execution, context)
+    key = _plan_key(execution, context)
+    plan = _cached_plan(key, execution, context)
     stats = _stats(context)
     if plan is None or not plan.compiled:
         stats.fallbacks += len(plan.grouped) if plan is not None else 0
@@ -83,25 +95,42 @@ async def _answer(execution: Any, context: Context) -> ExecutionResult | None:
     grouped = plan.grouped
     rest = [key for key in grouped if key not in answers]
     stats.fallbacks += len(rest)
-    data: dict[str, Any] = {}
-    errors: list[GraphQLError] | None = None
-    if rest:
-        resolved = await _resolve(execution, plan.document, plan.operation, grouped, rest)
-        if resolved.data is None:
-            return resolved
-        data, errors = resolved.data, resolved.errors
-    return ExecutionResult({k: answers[k] if k in answers else data[k] for k in grouped}, errors)
+    if not rest:
+        if key is not None:
+            context.ready = (key, Ready(plan.compiled, list(grouped)))
+        return ExecutionResult({k: answers[k] for k in grouped}, None)
+    resolved = await _resolve(execution, plan.document, plan.operation, grouped, rest)
+    if resolved.data is None:
+        return resolved
+    data = resolved.data
+    return ExecutionResult(
+        {k: answers[k] if k in answers else data[k] for k in grouped}, resolved.errors
+    )
 
 
-def _cached_plan(execution: Any, context: Context) -> Plan | None:
-    """The plan of this document, operation, dialect, variables and actor; compiled once."""
+def plan_key(
+    context: Context, query: str, operation_name: str | None, variables: Any
+) -> Hashable | None:
+    """What a plan depends on: the document, the operation asked for (as sent), the dialect,
+    the variables and the actor's identity and roles. None: the variables are not JSON."""
     actor = context.maybe_actor
     try:
-        variables = orjson.dumps(execution.variables or {}, option=orjson.OPT_SORT_KEYS)
+        values = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
     except TypeError:
-        return _plan(execution, context)
+        return None
     who = None if actor is None else (actor.user_id, tuple(sorted(actor.roles.items())))
-    key = (execution.query, execution.operation_name, context.settings.is_sqlite, variables, who)
+    return (query, operation_name, context.settings.is_sqlite, values, who)
+
+
+def _plan_key(execution: Any, context: Context) -> Hashable | None:
+    sent = getattr(execution, "_provided_operation_name", None)
+    return plan_key(context, execution.query, sent, execution.variables)
+
+
+def _cached_plan(key: Hashable | None, execution: Any, context: Context) -> Plan | None:
+    """The plan under ``key``, compiled once."""
+    if key is None:
+        return _plan(execution, context)
     plans = _stats(context).plans
     found = plans.get(key)
     if isinstance(found, Plan):
@@ -159,7 +188,12 @@ def _compile(
 ) -> list[RootStatement]:
     compiled = []
     for key, details in grouped.items():
-        field = fields.get(details[0].node.name.value)
+        name = details[0].node.name.value
+        if name == "__typename":
+            typename = request.schema.query_type.name if request.schema.query_type else "Query"
+            compiled.append(RootStatement(key, Statement(request), None, value=typename))
+            continue
+        field = fields.get(name)
         if field is None:
             continue
         try:
@@ -173,14 +207,21 @@ def _stats(context: Context) -> ReadStats:
     return context.runtime.reads
 
 
-async def _run(context: Context, compiled: list[RootStatement]) -> dict[str, Any]:
-    """Each statement's answer, keyed by response key; missing: the resolvers answer it."""
+Connect = Callable[[], Awaitable[Run]]
+"""How statements run, asked for when the first one runs."""
+
+
+async def _run(
+    context: Context, compiled: list[RootStatement], connect: Connect | None = None
+) -> dict[str, Any]:
+    """Each statement's answer, keyed by response key; missing: the resolvers answer it.
+    The statements run on the operation's session unless ``connect`` gives a connection."""
     answers: dict[str, Any] = {}
     for root in compiled:
         if root.sql is None:
-            answers[root.key] = None
+            answers[root.key] = root.value
             continue
-        run = _runner(await context.session.connection())
+        run = await connect() if connect else _runner(await context.session.connection())
         try:
             answers[root.key] = await _answer_of(context, root, run)
         except _Missing:
@@ -197,6 +238,31 @@ def _runner(connection: AsyncConnection) -> Run:
         return rows
 
     return run
+
+
+def driver_runner(driver: Any, stats: ReadStats) -> Run:
+    """Statements straight on an asyncpg connection: ``$n`` placeholders, no transaction of
+    SQLAlchemy's (PostgreSQL reads committed data statement by statement either way)."""
+
+    async def run(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        numbered = _numbered(sql)
+        for listener in stats.sent:
+            listener(numbered)
+        rows = [tuple(row) for row in await driver.fetch(numbered, *params)]
+        if any(isinstance(v, str) and FALLBACK in v for row in rows for v in row):
+            raise _Missing
+        return rows
+
+    return run
+
+
+_NAMED = re.compile(r"(?<![:\w]):p(\d+)\b")
+
+
+@lru_cache(maxsize=PLAN_CACHE_SIZE)
+def _numbered(sql: str) -> str:
+    """``:p1`` placeholders (SQLAlchemy's) as ``$1`` (PostgreSQL's)."""
+    return _NAMED.sub(r"$\1", sql)
 
 
 class _Missing(Exception):
@@ -255,3 +321,15 @@ async def _resolve(
     if not isinstance(result, ExecutionResult):
         result = await result
     return result
+
+
+async def answer_ready(
+    context: Context, ready: Ready, connect: Connect | None = None
+) -> dict[str, Any] | None:
+    """Every root field of a ready plan from its statements, or None when one of them needs
+    the resolvers after all (its answer is an error they report)."""
+    answers = await _run(context, ready.compiled, connect)
+    if len(answers) < len(ready.keys):
+        return None
+    _stats(context).served += len(answers)
+    return {key: answers[key] for key in ready.keys}

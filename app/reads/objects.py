@@ -27,6 +27,7 @@ from app.reads.catalog import (
 from app.reads.dialect import Sql, quote
 from app.reads.post import MARKER, Projection
 from app.reads.statement import SLOT, NotCompilable, Slot, Statement
+from app.reads.stats import money_object, stats_sql
 
 MAX_FIELDS = 50
 """Selected fields per object: PostgreSQL's json_build_object takes at most 100 arguments."""
@@ -147,27 +148,6 @@ def column_sql(st: Statement, column: Column, alias: str) -> Sql:
     return Sql(expr)
 
 
-def money_object(
-    st: Statement, amount: str, currency: str, details: list[FieldDetails], nullable: bool
-) -> Sql:
-    fields = st.subfields(st.object_type("Money"), details)
-    pairs: list[tuple[str, Sql]] = []
-    for key, field_details in fields.items():
-        name = field_details[0].node.name.value
-        if name == "amount":
-            pairs.append((key, st.dialect.money(amount)))
-        elif name == "currency":
-            pairs.append((key, Sql(currency)))
-        else:
-            pairs.append((key, Sql("'Money'")))
-    value = st.dialect.obj(pairs)
-    if not nullable:
-        return value
-    return Sql(
-        f"(CASE WHEN {amount} IS NULL THEN NULL ELSE {st.dialect.embed(value)} END)", json=True
-    )
-
-
 def visible(st: Statement, spec: TypeSpec, alias: str) -> str:
     """The tenancy filter on the row ``alias`` of ``spec`` (as ``app.services.access``)."""
     if spec.visibility == "self":
@@ -227,60 +207,6 @@ def children_sql(st: Statement, children: Children, alias: str, details: list[Fi
         f"(SELECT {st.dialect.agg(body, order).text} FROM ({rows}) {child})",
         json=True,
     )
-
-
-_STATS = {
-    "campaignCount": "(SELECT count(*) FROM campaign x WHERE x.client_id = {a}.id)",
-    "videoCount": (
-        "(SELECT count(*) FROM job x WHERE x.{owner} = {a}.id AND x.status = 'completed')"
-    ),
-    "totalSpend": (
-        "(SELECT sum(x.amount) FROM cost_entry x WHERE x.{owner} = {a}.id AND x.kind = 'actual')"
-    ),
-    "simulatedSpend": (
-        "(SELECT sum(x.amount) FROM cost_entry x WHERE x.{owner} = {a}.id"
-        " AND x.kind = 'actual' AND x.simulated)"
-    ),
-}
-_COMPLETED_SPEND = (
-    "(SELECT sum(x.amount) FROM cost_entry x JOIN job j ON j.id = x.job_id"
-    " WHERE j.campaign_id = {a}.id AND j.status = 'completed' AND x.kind = 'actual')"
-)
-
-
-def stats_sql(st: Statement, kind: str, alias: str, details: list[FieldDetails]) -> Sql:
-    type_name = "ClientStats" if kind == "client" else "CampaignStats"
-    owner = "client_id" if kind == "client" else "campaign_id"
-    fields = st.subfields(st.object_type(type_name), details)
-    pairs: list[tuple[str, Sql]] = []
-    for key, field_details in fields.items():
-        name = field_details[0].node.name.value
-        if name == "__typename":
-            pairs.append((key, Sql(quote(type_name))))
-        elif name in ("campaignCount", "videoCount"):
-            pairs.append((key, Sql(_STATS[name].format(a=alias, owner=owner))))
-        elif name == "averageCost":
-            pairs.append((key, _average(st, alias, field_details)))
-        elif name in _STATS:
-            amount = _STATS[name].format(a=alias, owner=owner)
-            pairs.append((key, money_object(st, amount, "'USD'", field_details, nullable=False)))
-        else:
-            raise NotCompilable(f"{type_name}.{name}")
-    return st.dialect.obj(pairs)
-
-
-def _average(st: Statement, alias: str, details: list[FieldDetails]) -> Sql:
-    count = _STATS["videoCount"].format(a=alias, owner="campaign_id")
-    spend = _COMPLETED_SPEND.format(a=alias)
-    if st.dialect.name == "postgresql":
-        money = st.dialect.money("q.s").text
-        average = (
-            f"(SELECT CASE WHEN q.n = 0 THEN 0 ELSE ({money})::numeric / q.n END"
-            f" FROM (SELECT {count} AS n, {spend} AS s) q)"
-        )
-    else:
-        average = f"adstudio_average({spend}, {count})"
-    return money_object(st, average, "'USD'", details, nullable=False)
 
 
 def viewer_role(st: Statement, alias: str) -> Sql:

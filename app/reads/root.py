@@ -20,13 +20,14 @@ MAX_NODES = 100
 
 @dataclass(slots=True)
 class RootStatement:
-    """One root field's statement; ``sql`` None when its value needs no database."""
+    """One root field's statement; ``sql`` None when its value (``value``) needs no database."""
 
     key: str
     statement: Statement
     sql: str | None
     required: bool = False  # a null answer means the resolvers' error: let them answer
     each_required: bool = False
+    value: Any = None
 
 
 def compile_root(

@@ -27,6 +27,7 @@ from app.auth.credentials import read_connection_params, read_credentials
 from app.errors import ErrorCode
 from app.http.bodies import RequestRejected, decode_request_json, error_response
 from app.http.request_id import request_id_of
+from app.reads.lane import ready_reply, remember
 from app.schema.context import Context
 from app.schema.live import LegacyWSHandler, TransportWSHandler
 
@@ -65,8 +66,9 @@ class GraphQLApp(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        request = Request(scope=scope, receive=receive)
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            response = await ready_reply(request, self._context_of) or await self.run(request)
         except HTTPException as error:
             response = error_response(error.status_code, error.reason)
         except ClientDisconnect:
@@ -97,7 +99,7 @@ class GraphQLApp(GraphQL[Context, None]):
         if not self.allow_queries_via_get and request_adapter.method == "GET":
             allowed -= {OperationType.QUERY}
         try:
-            return await self.schema.execute(
+            result = await self.schema.execute(
                 request_data.query,
                 root_value=root_value,
                 variable_values=request_data.variables,
@@ -117,6 +119,11 @@ class GraphQLApp(GraphQL[Context, None]):
             ) from error
         except MissingQueryError as error:
             raise HTTPException(400, "No GraphQL query found in the request.") from error
+        remember(context, result.errors, result.extensions)
+        return result
+
+    async def _context_of(self, request: Request) -> Context:
+        return await self.get_context(request, None)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None

@@ -38,6 +38,7 @@ class Context:
     connection_params: Any = None
     live: bool = False  # an operation of a WebSocket connection
     raw_json: bool = False  # the reply is encoded by orjson: compiled reads may answer
+    ready: Any = None  # (plan key, ready plan) when compiled statements answered everything
     _session: AsyncSession | None = field(default=None, repr=False)
     _actor: Actor | None = field(default=None, repr=False)
     _auth_error: AppError | None = field(default=None, repr=False)
