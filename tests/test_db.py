@@ -48,7 +48,8 @@ class TestSerializedSession:
         await asyncio.sleep(0.05)  # the statement is running
         caller.cancel()
         done, _ = await asyncio.wait({caller}, timeout=RETURNS_WITHIN)
-        assert done and caller.cancelled()
+        assert done
+        assert caller.cancelled()
         after = await asyncio.wait_for(
             db.scalar(sa.select(sa.func.count(col(Workspace.id)))), RETURNS_WITHIN
         )

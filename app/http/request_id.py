@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
-import uuid
+import secrets
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,7 +26,7 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        request_id = _incoming(scope) or uuid.uuid4().hex
+        request_id = _incoming(scope) or _next_id()
         scope.setdefault("state", {})["request_id"] = request_id
         encoded = request_id.encode()
 
@@ -35,6 +37,17 @@ class RequestIdMiddleware:
 
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             await self.app(scope, receive, send_with_id)
+
+
+_PROCESS = [secrets.token_hex(8)]  # this process's random half (renewed in a forked child)
+_COUNTER = itertools.count()
+os.register_at_fork(after_in_child=lambda: _PROCESS.__setitem__(0, secrets.token_hex(8)))
+
+
+def _next_id() -> str:
+    """32 hex digits, unique: this process's random half and a count (a random id per request
+    would cost a system call each; request ids correlate logs, they guard nothing)."""
+    return f"{_PROCESS[0]}{next(_COUNTER) & 0xFFFF_FFFF_FFFF_FFFF:016x}"
 
 
 def _incoming(scope: Scope) -> str | None:

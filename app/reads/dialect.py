@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.ids import encode_global_id
-from app.pagination import EPOCH, FIELD_CODES, MICROSECOND, encode_cursor
+from app.pagination import EPOCH, FIELD_CODES, MICROSECOND
 from app.services.stats import to_money
 
 
@@ -73,7 +73,8 @@ class Dialect:
     def float(self, expr: str) -> Sql:
         raise NotImplementedError
 
-    def boolean(self, expr: str) -> Sql:
+    def boolean(self, expr: str, nullable: bool = True) -> Sql:
+        """``nullable`` False: ``expr`` is never NULL (a comparison of counts, a literal)."""
         raise NotImplementedError
 
     def raw_json(self, expr: str) -> Sql:
@@ -176,7 +177,7 @@ class Postgres(Dialect):
             json=True,
         )
 
-    def boolean(self, expr: str) -> Sql:
+    def boolean(self, expr: str, nullable: bool = True) -> Sql:
         return Sql(expr)
 
     def raw_json(self, expr: str) -> Sql:
@@ -241,14 +242,31 @@ class Sqlite(Dialect):
         where = "'$[#-1]'" if last else "'$[0]'"
         return Sql(f"json_quote(json_extract({array.text}, {where}))", json=True)
 
+    # Moments are stored as SQLAlchemy writes them, ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC):
+    # those are spelled in SQL; anything else goes through Python, as the resolvers read it.
+
     def gid(self, type_name: str, id_expr: str) -> Sql:
-        return Sql(f"adstudio_gid({quote(type_name)}, {id_expr})")
+        return Sql(f"adstudio_b64({quote(type_name + ':')} || {id_expr})")
 
     def cursor(self, field: str, value_expr: str, id_expr: str) -> Sql:
-        return Sql(f"adstudio_cursor({quote(field)}, {value_expr}, {id_expr})")
+        code = quote(FIELD_CODES[field])
+        if field == "name":
+            return Sql(f"adstudio_b64({code} || {id_expr} || {value_expr})")
+        micros = (
+            f"CASE WHEN {_stored(value_expr)} THEN CAST(strftime('%s', substr({value_expr}, 1, 19))"
+            " AS INTEGER)"
+            f" * 1000000 + CAST(substr({value_expr}, 21) AS INTEGER)"
+            f" ELSE adstudio_micros({value_expr}) END"
+        )
+        return Sql(f"adstudio_b64({code} || {id_expr} || ({micros}))")
 
     def moment(self, expr: str) -> Sql:
-        return Sql(f"adstudio_moment({expr})")
+        seconds = f"substr({expr}, 12, 8)"
+        time = f"CASE WHEN substr({expr}, 21) = '000000' THEN {seconds} ELSE substr({expr}, 12) END"
+        return Sql(
+            f"CASE WHEN {_stored(expr)} THEN substr({expr}, 1, 10) || 'T' || {time} || '+00:00'"
+            f" ELSE adstudio_moment({expr}) END"
+        )
 
     def money(self, expr: str) -> Sql:
         return Sql(f"adstudio_money({expr})")
@@ -256,12 +274,9 @@ class Sqlite(Dialect):
     def float(self, expr: str) -> Sql:
         return Sql(f"json(adstudio_float({expr}))", json=True)
 
-    def boolean(self, expr: str) -> Sql:
-        return Sql(
-            f"CASE WHEN {expr} IS NULL THEN NULL WHEN {expr} THEN json('true')"
-            f" ELSE json('false') END",
-            json=True,
-        )
+    def boolean(self, expr: str, nullable: bool = True) -> Sql:
+        null = f"WHEN {expr} IS NULL THEN NULL " if nullable else ""
+        return Sql(f"CASE {null}WHEN {expr} THEN json('true') ELSE json('false') END", json=True)
 
     def raw_json(self, expr: str) -> Sql:
         return Sql(f"json({expr})", json=True)
@@ -297,8 +312,44 @@ class Sqlite(Dialect):
         return _sqlite_value(value)
 
 
+def _stored(expr: str) -> str:
+    """``expr`` is a moment as SQLAlchemy stores it on SQLite (``YYYY-MM-DD HH:MM:SS.ffffff``)."""
+    return f"(length({expr}) = 26 AND substr({expr}, 11, 1) = ' ' AND substr({expr}, 20, 1) = '.')"
+
+
 def _sqlite_value(value: Sql) -> str:
-    return f"json({value.text})" if value.json else value.text
+    """``value`` as an argument of a JSON function: JSON text keeps its JSON subtype through
+    the shapes the statements use (checked once, :func:`_subtypes_kept`); where this SQLite
+    loses it, the text is parsed again with ``json()``."""
+    return f"json({value.text})" if value.json and not SUBTYPES_KEPT else value.text
+
+
+_SUBTYPE_PROBE = """
+SELECT json_object(
+  'list', (SELECT json_group_array(json_object('v', p.v)) FROM (SELECT * FROM (
+    SELECT 1 AS v UNION ALL SELECT 2) ORDER BY v) p),
+  'once', (SELECT json_object('n', s.n) FROM (SELECT (SELECT count(*) FROM (
+    SELECT 1 UNION ALL SELECT 2)) AS n LIMIT -1 OFFSET 0) s),
+  'case', CASE WHEN 1 THEN json_object('k', 1) END,
+  'coalesce', COALESCE((SELECT json_object('k', 2) WHERE 1), json_quote('none')),
+  'flag', CASE WHEN 1 THEN json('true') ELSE json('false') END)
+"""
+_SUBTYPE_EXPECTED = (
+    '{"list":[{"v":1},{"v":2}],"once":{"n":2},"case":{"k":1},"coalesce":{"k":2},"flag":true}'
+)
+
+
+def _subtypes_kept() -> bool:
+    """Whether this SQLite keeps JSON's subtype through scalar subqueries, CASE and
+    COALESCE (3.40 does): then nested JSON is embedded as it is, never parsed again."""
+    connection = sqlite3.connect(":memory:")
+    try:
+        return bool(connection.execute(_SUBTYPE_PROBE).fetchone()[0] == _SUBTYPE_EXPECTED)
+    finally:
+        connection.close()
+
+
+SUBTYPES_KEPT = _subtypes_kept()
 
 
 POSTGRES = Postgres()
@@ -312,17 +363,16 @@ def dialect_named(name: str) -> Dialect:
 # --- the Python side of SQLite's functions: the same code the resolvers use --------------
 
 
-def _gid(type_name: str, id_hex: str | None) -> str | None:
-    return None if id_hex is None else encode_global_id(type_name, uuid.UUID(hex=id_hex))
+def _sqlite_b64(text: str | None) -> str | None:
+    """base64url without padding, as global IDs and cursors are spelled."""
+    return None if text is None else base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
 
 
-def _cursor(field: str, value: Any, id_hex: str) -> str:
-    if field == "name":
-        return encode_cursor(FIELD_CODES[field], id_hex, str(value))
+def _sqlite_micros(value: str | None) -> int:
     moment = _sqlite_moment(value)
     if moment is None:
         raise ValueError("a cursor needs a moment")
-    return encode_cursor(FIELD_CODES[field], id_hex, str((moment - EPOCH) // MICROSECOND))
+    return (moment - EPOCH) // MICROSECOND
 
 
 def _sqlite_moment(value: str | None) -> datetime | None:
@@ -352,8 +402,8 @@ def _average(spend: Any, count: int) -> str:
 def register_sqlite_functions(connection: Any) -> None:
     """Give one SQLite connection the functions the compiled statements call."""
     for name, arity, function in (
-        ("adstudio_gid", 2, _gid),
-        ("adstudio_cursor", 3, _cursor),
+        ("adstudio_b64", 1, _sqlite_b64),
+        ("adstudio_micros", 1, _sqlite_micros),
         ("adstudio_moment", 1, _moment),
         ("adstudio_money", 1, _money),
         ("adstudio_float", 1, _float),

@@ -221,10 +221,10 @@ class _Page:
     def _has(self, name: str) -> Sql:
         forward_side = (name == "hasNextPage") != self.args.backward
         if not forward_side:
-            return self.st.dialect.boolean("true" if self.args.cursor else "false")
+            return self.st.dialect.boolean("true" if self.args.cursor else "false", nullable=False)
         limit = self.args.limit
         more = f"((SELECT count(*) FROM ({self.rows(limit + 1, '1')}) x) > {limit})"
-        return self.st.dialect.boolean(more)
+        return self.st.dialect.boolean(more, nullable=False)
 
     def total(self) -> Sql:
         where = " AND ".join(self.conditions)
