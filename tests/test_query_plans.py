@@ -12,15 +12,19 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+import httpx
 import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.id_lists import IdList
+from app.ids import encode_global_id
+from app.main import create_app
 from app.models import Campaign, Client, Invitation, Membership
 from app.pagination import Cursor, Direction, count_statement, page_statement
 from app.services import stats
@@ -31,6 +35,8 @@ from app.services.listing import (
 )
 from tests import databases
 from tests.bulk_rows import Rows, Sizes, catalogue, copy_rows, workspace
+from tests.conftest import lifespan, make_settings
+from tests.graphql import register
 from tests.listed import FILTERS, PAIRS, ordering_of, pair_id
 from tests.plans import (
     captured,
@@ -233,3 +239,54 @@ class TestIndexes:
     ) -> None:
         indexes = await index_columns(connection)
         assert indexes[expected_index(model, parent, OrderField.NAME)] == (parent, "name", "id")
+
+
+COMPILED_DASHBOARD = """
+query($w: ID!) { node(id: $w) { ... on Workspace {
+  clients(first: 20) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node {
+      id name createdAt stats { campaignCount videoCount totalSpend { amount } }
+      campaigns(first: 10) {
+        totalCount
+        edges { cursor node {
+          id name status stats { videoCount totalSpend { amount } averageCost { amount } }
+          assets(first: 5) { totalCount pageInfo { hasNextPage } nodes { id name uploadedAt } }
+        } }
+      }
+    } }
+  }
+} } }
+"""
+COMPILED_PAGES = {"client": "workspace_id", "campaign": "client_id", "asset": "campaign_id"}
+STATS_TABLES = {"job", "cost_entry"}
+
+
+class TestCompiledPlans:
+    async def test_the_compiled_dashboard_reads_pages_and_stats_through_indexes(
+        self, connection: AsyncConnection, seeded: Seeded, tmp_path: Path
+    ) -> None:
+        """The one statement of a compiled dashboard, on its generic plan: each list reads its
+        parent's rows through an index led by the parent (the planner may prefer a few rows
+        sorted to an ordered scan), as a top-N, and no list or stats table is read whole."""
+        application = create_app(make_settings(seeded.url, tmp_path))
+        async with lifespan(application):
+            transport = httpx.ASGITransport(app=application)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                reader = await register(http)
+                engines = [engine.sync_engine for engine in application.state.runtime.engines]
+                workspace_id = encode_global_id("Workspace", seeded.parents["workspace_id"][0])
+                with captured(engines) as seen:
+                    answer = await reader.gql(COMPILED_DASHBOARD, {"w": workspace_id})
+        assert answer.code == "NOT_FOUND", seen.statements  # not a member: the same statement
+        [sql] = seen.reading("client")
+        assert sql.startswith("SELECT CAST(")
+        plan = await plan_of(connection, sql)
+        assert seq_scans(plan) & (LISTED_TABLES | STATS_TABLES) == set()
+        indexes = await index_columns(connection)
+        read = scanned_indexes(plan)
+        for table, parent in COMPILED_PAGES.items():
+            led = [name for name in read if name.startswith(f"ix_{table}_")]
+            assert any(indexes[name][0] == parent for name in led), (table, sorted(read))
+        limits = [node for node in nodes(plan) if node["Node Type"] == "Limit"]
+        assert len(limits) >= len(COMPILED_PAGES)  # each page is a top-N
