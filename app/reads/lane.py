@@ -96,9 +96,11 @@ async def _answer(context: Context, ready: Ready) -> dict[str, Any] | None:
     context.raw_json = True
     runtime = context.runtime
     # PostgreSQL reads committed data statement by statement, in a transaction or not: the
-    # statements run in autocommit, without BEGIN and ROLLBACK round trips. SQLite's slots
-    # need one snapshot for a root field's statements: they keep the read session.
-    connection = None if runtime.settings.is_sqlite else _Autocommit(runtime.reads, runtime)
+    # statements go to asyncpg in autocommit, without BEGIN and ROLLBACK round trips. SQLite's
+    # slots need one snapshot for a root field's statements, and other drivers speak their own
+    # placeholders: they keep the read session.
+    direct = runtime.read_engine.dialect.driver == "asyncpg"
+    connection = _Autocommit(runtime.reads, runtime) if direct else None
     try:
         return await answer_ready(context, ready, connection)
     except (DBAPIError, PoolTimeout):
