@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 import orjson
+import psycopg
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 
 from app.main import create_app
@@ -187,3 +189,38 @@ async def test_the_lane_can_be_turned_off_with_compiled_reads(
             for _ in range(3):
                 await post(http, owner, "{ __typename }")
             assert reads(application).lane == 0
+
+
+async def test_a_lost_connection_answers_as_the_whole_way_does(
+    postgres_only_url: str, tmp_path: Path
+) -> None:
+    """The server's connections are cut (a database restart): the ready lane's statement
+    fails on the driver, the connection is discarded, and the request goes the whole way;
+    nothing answers 500, and the next request is served."""
+    application = create_app(make_settings(postgres_only_url, tmp_path))
+    async with lifespan(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            owner = await register(http)
+            client_id = await create_client(owner.gql, owner.workspace_id)
+            for _ in range(2):
+                assert (await post(http, owner, CLIENT, {"id": client_id})).status_code == 200
+            url = make_url(postgres_only_url)
+            admin = url.set(drivername="postgresql", database="postgres")
+            with psycopg.connect(admin.render_as_string(hide_password=False)) as pg:
+                pg.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (url.database,),
+                )
+            cut = await post(http, owner, CLIENT, {"id": client_id})
+            assert reads(application).lane_failures == 1
+            assert cut.status_code in (200, 503), cut.text
+            if cut.status_code == 503:
+                code = orjson.loads(cut.content)["errors"][0]["extensions"]["code"]
+                assert code == "SERVICE_UNAVAILABLE"
+            for _ in range(3):  # the pool replaces what was cut
+                again = await post(http, owner, CLIENT, {"id": client_id})
+                if again.status_code == 200:
+                    break
+            assert orjson.loads(again.content)["data"]["node"]["id"] == client_id

@@ -85,7 +85,7 @@ class ReadStats:
     plans: Plans = field(default_factory=Plans)
     ready: ReadyPlans = field(default_factory=ReadyPlans)
     lane: int = 0  # requests answered from a ready plan, before any GraphQL work
-    autocommit: AsyncEngine | None = None  # the read engine in autocommit (PostgreSQL)
+    lane_failures: int = 0  # ready plans whose driver failed (those went the whole way)
     sent: list[Callable[[str], None]] = field(default_factory=list)
     """Called with each statement sent to the driver directly (SQLAlchemy's events do not
     see those): whoever counts statements listens here too."""

@@ -16,9 +16,11 @@ from dataclasses import replace
 from typing import Any
 
 import orjson
+import structlog
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -28,6 +30,7 @@ from app.reads.stitch import Run
 from app.runtime import Runtime
 from app.schema.context import Context
 
+log = structlog.get_logger("app.reads")
 ContextFor = Callable[[Request], Awaitable[Context]]
 _OTHER_REPLIES = (b"text/event-stream", b"multipart/mixed")
 
@@ -101,35 +104,46 @@ async def _answer(context: Context, ready: Ready) -> dict[str, Any] | None:
     # placeholders: they keep the read session.
     direct = runtime.read_engine.dialect.driver == "asyncpg"
     connection = _Autocommit(runtime.reads, runtime) if direct else None
+    failed = False
     try:
         return await answer_ready(context, ready, connection)
     except (DBAPIError, PoolTimeout):
+        failed = True
         return None  # the whole way says what happened, as it always does
+    except Exception:  # the driver's own errors (a lost connection): nothing is wrapped
+        if connection is None:
+            raise
+        failed = True
+        runtime.reads.lane_failures += 1
+        log.warning("a ready plan's statement failed; answering the whole way", exc_info=True)
+        return None
     finally:
         if connection is not None:
-            await connection.close()
+            await connection.close(discard=failed)
         await context.close(commit=False)
 
 
 class _Autocommit:
-    """A pooled read connection, checked out when the first statement runs; the statements
-    go straight to its driver, outside any transaction."""
+    """A pooled connection, checked out when the first statement runs; the statements go
+    straight to its driver, outside any transaction, and it goes back to the pool as it came
+    (no transaction was begun on it, so there is nothing to roll back)."""
 
     def __init__(self, reads: ReadStats, runtime: Runtime) -> None:
-        if reads.autocommit is None:
-            reads.autocommit = runtime.read_engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._engine = reads.autocommit
+        self._engine = runtime.read_engine
         self._reads = reads
-        self._connection: AsyncConnection | None = None
+        self._connection: PoolProxiedConnection | None = None
         self._run: Run | None = None
 
     async def __call__(self) -> Run:
         if self._run is None:
-            self._connection = await self._engine.connect()
-            raw = await self._connection.get_raw_connection()
-            self._run = driver_runner(raw.driver_connection, self._reads)
+            self._connection = await self._engine.raw_connection()
+            self._run = driver_runner(self._connection.driver_connection, self._reads)
         return self._run
 
-    async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
+    async def close(self, *, discard: bool) -> None:
+        """Back to the pool; ``discard``: a statement failed, the connection is closed."""
+        if self._connection is None:
+            return
+        if discard:
+            self._connection.invalidate()
+        await greenlet_spawn(self._connection.close)
