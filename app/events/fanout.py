@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -84,3 +85,36 @@ def shared_payload(payload: Any) -> str | None:
         if isinstance(data, SharedData):
             return data.payload_text
     return None
+
+
+Write = Callable[[str], Awaitable[None]]
+
+
+class DirectSink:
+    """Where a live operation's shared ``Event`` results go straight to its connection.
+
+    The transport makes one per operation and the executor tells it the operation's selection
+    shape once it has executed a first event; from then on, an event whose shared result is
+    already in the memo is written as its encoded payload, without executing anything for
+    this subscriber. ``send`` says False when it cannot (the caller then hands the event to
+    the ordinary execution, which builds and keeps the shared result).
+    """
+
+    __slots__ = ("_write", "shape")
+
+    def __init__(self, write: Write) -> None:
+        self._write = write
+        self.shape: Hashable | None = None
+
+    async def send(self, event_id: Hashable) -> bool:
+        shape = self.shape
+        if shape is None:
+            return False
+        found = shared_results.get((event_id, shape))
+        if found is None:
+            return False
+        await self._write(found.payload_text)
+        return True
+
+
+current_sink: ContextVar[DirectSink | None] = ContextVar("current_sink", default=None)

@@ -18,6 +18,7 @@ from app.models import JobEvent
 from app.runtime import Runtime
 from app.services.buffering import Bounds, Guard, Room, buffered
 from app.services.events import workspace_stream
+from app.services.stream_readers import Spec, follow_shared
 from app.single_flight import shared
 
 HEARTBEAT_SECONDS = 25.0
@@ -72,6 +73,36 @@ async def follow(
     bounds = _bounds(runtime, resumable=resumable)
     async for event in buffered(pages, bounds=bounds, guard=guard, position=_seq, after=after):
         yield event
+
+
+async def follow_shared_stream(
+    runtime: Runtime,
+    *,
+    guard: Guard,
+    stream: str,
+    after: int,
+    finished: Callable[[], Awaitable[bool]],
+    heartbeat: float = HEARTBEAT_SECONDS,
+) -> AsyncIterator[list[JobEvent]]:
+    """A job's events after ``after``, page by page, read once per page for every follower of
+    the stream in this process (``app.services.stream_readers``); ``finished`` must not depend
+    on the follower (the reader asks it for everyone). Resumable: a follower that falls too
+    far behind ends with SUBSCRIBER_TOO_SLOW."""
+
+    async def read(position: int, limit: int) -> list[JobEvent]:
+        return await read_after(runtime, stream, position, limit)
+
+    spec = Spec(
+        key=("events", stream),
+        stream=stream,
+        read=read,
+        position=_seq,
+        finished=finished,
+        heartbeat=heartbeat,
+    )
+    bounds = _bounds(runtime, resumable=True)
+    async for page in follow_shared(runtime, spec, guard=guard, after=after, bounds=bounds):
+        yield page
 
 
 def _seq(event: JobEvent) -> int:
