@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import strawberry
 
 from app.errors import NotFoundError
 from app.events.fanout import current_sink
 from app.ids import expect_global_id
-from app.models import Generation, Job
+from app.models import Generation, Job, JobEvent
 from app.models.enums import GENERATION_FINAL, JOB_FINAL
 from app.runtime import Runtime
 from app.schema.context import Info
@@ -21,8 +21,8 @@ from app.services.buffering import Guard
 from app.services.events import generation_stream, job_stream
 from app.services.following import (
     follow,
-    follow_shared_stream,
-    follow_workspace,
+    follow_job_events,
+    follow_workspace_pages,
     membership_ended,
 )
 from app.single_flight import shared
@@ -75,6 +75,16 @@ async def _generation(info: Info, generation_id: uuid.UUID) -> Generation:
     return generation
 
 
+async def _unsent(pages: AsyncIterator[list[JobEvent]]) -> AsyncIterator[EventType]:
+    """The events to execute: where the operation's transport can write an event's shared
+    result itself (``app.events.fanout.DirectSink``), that event is sent and skipped here."""
+    sink = current_sink.get()  # this operation's socket, when its transport has one
+    async for page in pages:
+        for event in page:
+            if sink is None or not await sink.send(event.id):
+                yield EventType.from_model(event)
+
+
 @strawberry.type
 class JobSubscription:
     @strawberry.subscription(
@@ -91,17 +101,15 @@ class JobSubscription:
             found = await _shared_job(runtime, pk)
             return found is None or found.status in JOB_FINAL
 
-        sink = current_sink.get()  # this operation's socket, when its transport has one
-        async for page in follow_shared_stream(
+        pages = follow_job_events(
             runtime,
             guard=_guard(info, job.workspace_id),
             stream=job_stream(pk),
             after=after_seq,
             finished=finished,
-        ):
-            for event in page:
-                if sink is None or not await sink.send(event.id):
-                    yield EventType.from_model(event)
+        )
+        async for event in _unsent(pages):
+            yield event
 
     @strawberry.subscription(
         description="The job now, then again after every change, until it ends."
@@ -169,7 +177,8 @@ class ActivitySubscription:
         actor = info.context.actor
         if pk not in actor.workspace_ids:
             raise NotFoundError("Workspace not found.")
-        async for event in follow_workspace(
+        pages = follow_workspace_pages(
             info.context.runtime, guard=_guard(info, pk), workspace_id=pk, after=after_seq
-        ):
-            yield EventType.from_model(event)
+        )
+        async for event in _unsent(pages):
+            yield event

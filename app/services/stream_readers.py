@@ -108,7 +108,7 @@ class Follower:
         self.reader.leave(self)
         self._wake()
 
-    async def _take(self) -> tuple[int, list[JobEvent]] | None:
+    async def take(self) -> tuple[int, list[JobEvent]] | None:
         """The next page to hand on, or None at the stream's end."""
         while True:
             if self._overflowed:
@@ -133,24 +133,6 @@ class Follower:
                 await self._arrived
             finally:
                 self._arrived = None
-
-    async def pages(self, guard: Guard) -> AsyncIterator[list[JobEvent]]:
-        """Pages of events after the position, in order; ``guard`` runs at every wake-up."""
-        position = self.reader.spec.position
-        while (item := await self._take()) is not None:
-            after, events = item
-            await guard()
-            while after > self.position:  # a gap: what this follower was not offered
-                missed = await self.reader.spec.read(self.position, PAGE)
-                if not missed:
-                    break
-                self.position = position(missed[-1])
-                yield missed
-            if events and position(events[0]) <= self.position:
-                events = [event for event in events if position(event) > self.position]
-            if events:
-                self.position = position(events[-1])
-                yield events
 
     def close(self) -> None:
         if self._timer is not None:
@@ -242,11 +224,25 @@ def reader_for(runtime: Runtime, spec: Spec, after: int) -> StreamReader:
 async def follow_shared(
     runtime: Runtime, spec: Spec, *, guard: Guard, after: int, bounds: Bounds
 ) -> AsyncIterator[list[JobEvent]]:
-    """The stream's events after ``after``, page by page, through the shared reader."""
+    """The stream's events after ``after``, page by page and in order, through this process's
+    reader of the stream; ``guard`` runs at every wake-up, before anything is handed on."""
     follower = reader_for(runtime, spec, after).join(after, bounds)
+    position = spec.position
     try:
-        async for page in follower.pages(guard):
-            yield page
+        while (item := await follower.take()) is not None:
+            after, events = item
+            await guard()
+            while after > follower.position:  # a gap: what this follower was not offered
+                missed = await spec.read(follower.position, PAGE)
+                if not missed:
+                    break
+                follower.position = position(missed[-1])
+                yield missed
+            if events and position(events[0]) <= follower.position:
+                events = [event for event in events if position(event) > follower.position]
+            if events:
+                follower.position = position(events[-1])
+                yield events
     finally:
         follower.close()
 
