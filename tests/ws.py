@@ -89,7 +89,8 @@ def listening(hub: Any) -> int:
     """Subscribers waiting for the hub's hints: its own listeners, where a shared stream reader
     (one listener) stands for each of its followers."""
     shared = [r for r in readers() if r.listening and r.runtime.hub is hub]
-    return hub.listener_count - len(shared) + sum(len(r.followers) for r in shared)
+    count: int = hub.listener_count
+    return count - len(shared) + sum(len(r.followers) for r in shared)
 
 
 async def until_listening(hub: Any, count: int = 1, timeout: float = 10) -> None:
