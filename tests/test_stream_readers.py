@@ -16,8 +16,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from starlette.applications import Starlette
-from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
+from app.events.fanout import encode, shared_results
 from app.ids import decode_global_id, encode_global_id
 from app.models import Job
 from app.models.enums import JobStatus
@@ -46,6 +48,11 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         subscriber_buffer_events=CAPACITY,
         subscriber_grace_seconds=GRACE,
     )
+
+
+@pytest.fixture(autouse=True)
+def fresh_counts() -> None:
+    shared_results.clear()
 
 
 @pytest.fixture
@@ -92,6 +99,10 @@ def statements(app: Starlette) -> Iterator[list[str]]:
         yield seen
     finally:
         sa.event.remove(engine, "before_cursor_execute", note)
+
+
+def _auth(account: Account) -> dict[str, str]:
+    return {"Authorization": f"Bearer {_token(account)}"}
 
 
 def _token(account: Account) -> str:
@@ -202,6 +213,38 @@ class TestOneReadPerStream:
         assert viewer.close_code == 4403
         assert ended["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN"
         assert seen == [[1, 2, 3]] * 3
+
+
+class TestDirectFrames:
+    async def test_frames_written_directly_are_the_bytes_the_handler_sends(
+        self, app: Starlette, owner: Account, served: str
+    ) -> None:
+        workspace_id, job_id = await _job(app, owner)
+        variables = {"j": encode_global_id("Job", job_id), "a": 0}
+        ws = await tcp_session(served, _token(owner))
+        legacy = await connect(served, subprotocols=[Subprotocol("graphql-ws")])
+        try:
+            await legacy.send(json.dumps({"type": "connection_init", "payload": _auth(owner)}))
+            assert json.loads(await legacy.recv())["type"] == "connection_ack"
+            start = {"query": EVENTS, "variables": variables}
+            await legacy.send(json.dumps({"id": "g", "type": "start", "payload": start}))
+            await tcp_subscribe(ws, "t", EVENTS, variables)
+            await until_listening(app.state.runtime.hub, 2)
+            await _write(app, workspace_id, job_id, 3, last=True)
+            modern = [await ws.recv() for _ in range(3)]
+            old = [raw for raw in [await legacy.recv() for _ in range(4)] if '"ka"' not in raw]
+        finally:
+            await ws.close()
+            await legacy.close()
+        # Each socket's first event went through the handler; after it, the first follower
+        # to take an event executes it for everyone, and the other writes its frame directly.
+        assert shared_results.written == 2
+        for kind, sid, frames in (("next", "t", modern), ("data", "g", old[:3])):
+            for seq, frame in enumerate(frames, 1):
+                data = {"jobEvents": {"seq": seq, "type": f"e{seq - 1}"}}
+                assert (
+                    frame == f'{{"id":"{sid}","type":"{kind}","payload":{encode({"data": data})}}}'
+                )
 
 
 class TestSlowFollower:

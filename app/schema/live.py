@@ -142,6 +142,9 @@ class LiveConnection:
         if frame is None or socket is None:
             await super().send_message(message)  # type: ignore[misc]
             return
+        sink = current_sink.get()  # set in the operation's task, which sends its results
+        if sink is not None and sink.operation_id == message["id"]:
+            sink.proven = True  # its results are the shared data alone: it may write them
         try:
             await socket.send_text(frame)
         except WebSocketDisconnect as gone:
@@ -163,7 +166,7 @@ class LiveConnection:
             except WebSocketDisconnect as gone:
                 raise WebSocketDisconnected from gone
 
-        return DirectSink(write)
+        return DirectSink(operation_id, write)
 
     def is_open(self, operation_id: str) -> bool:
         """The operation still takes results (not completed or stopped)."""
