@@ -3,6 +3,10 @@
 Listen first, then read everything after the last sequence number seen, then wait for a hint
 (or a heartbeat timeout) and read again; sequence numbers make duplicates impossible. Every
 wake-up re-checks that the follower may still see the workspace.
+
+Event streams (``jobEvents``, ``workspaceActivity``) share one reader per stream in the
+process (``app.services.stream_readers``); ``follow`` keeps a reader per follower for the
+subscriptions that only need to be woken (``jobUpdated``, ``generationUpdated``).
 """
 
 from __future__ import annotations
