@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import os
 import platform
@@ -42,15 +41,13 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from websockets.asyncio.client import connect
-from websockets.typing import Subprotocol
 
 from app.db import create_engine, create_sessionmaker
 from app.events.announce import HUB_KEY
@@ -65,14 +62,21 @@ from bench.database import POSTGRES_ENV, Database, bench_database
 from bench.procs import Server, cpu_seconds, free_port, python_module, serve, tail
 from bench.rss import KIB, memory_kib
 from bench.seed import ARGON2_MEMORY_KIB, ARGON2_TIME_COST
+from bench.subscriber_clients import (
+    BATCH_TIMEOUT_SECONDS,
+    LocalClients,
+    ProcessClients,
+    Subscriber,
+    Target,
+)
+
+Clients = LocalClients | ProcessClients
 
 REDIS_ENV = "ADSTUDIO_REDIS_URL"
 MIGRATE_TIMEOUT_SECONDS = 120.0
-BATCH_TIMEOUT_SECONDS = 120.0  # one batch of connections, subscribed
 EVENT_TIMEOUT_SECONDS = 120.0  # one event, delivered to every subscriber
 SETTLE_SECONDS = 1.0
 POLL_SECONDS = 0.002
-PROTOCOL = Subprotocol("graphql-transport-ws")
 
 REGISTER = """
 mutation Register($input: RegisterInput!, $login: LoginInput!) {
@@ -83,38 +87,6 @@ mutation Register($input: RegisterInput!, $login: LoginInput!) {
 CREATE_CLIENT = """
 mutation CreateClient($input: CreateClientInput!) { createClient(input: $input) { client { id } } }
 """
-SUBSCRIPTION = "subscription($j: ID!) { jobEvents(jobId: $j, afterSeq: 0) { seq type payload } }"
-
-
-@dataclass(slots=True)
-class Subscriber:
-    """What one connection received: sequence numbers and the wall clock at each arrival."""
-
-    index: int
-    seqs: list[int] = field(default_factory=list)
-    received_at: list[float] = field(default_factory=list)
-    completed: bool = False
-
-
-@dataclass(slots=True)
-class Deliveries:
-    """How many subscribers have received each sequence number so far."""
-
-    counts: Counter[int] = field(default_factory=Counter)
-
-    def arrived(self, seq: int) -> None:
-        self.counts[seq] += 1
-
-    def reached(self, seq: int, subscribers: int) -> Callable[[], bool]:
-        return lambda: self.counts[seq] >= subscribers
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    url: str  # WebSocket URL
-    token: str
-    job_id: str  # global ID
-    compression: bool
 
 
 @dataclass(slots=True)
@@ -158,6 +130,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "has received the previous one",
     )
     parser.add_argument(
+        "--client-processes",
+        type=int,
+        default=1,
+        help="processes the subscribers are spread over (default 1: all in this one)",
+    )
+    parser.add_argument(
         "--no-compression",
         action="store_true",
         help="do not offer permessage-deflate (browsers offer it; the default does too)",
@@ -166,8 +144,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--timeout", type=float, default=900.0, help="give up after this many seconds"
     )
     args = parser.parse_args(argv)
-    if args.subscribers < 1 or args.events < 1 or args.batch < 1 or args.interval < 0:
-        parser.error("--subscribers, --events and --batch must be positive, --interval >= 0")
+    if min(args.subscribers, args.events, args.batch, args.client_processes) < 1:
+        parser.error("--subscribers, --events, --batch and --client-processes must be positive")
+    if args.interval < 0:
+        parser.error("--interval must be >= 0")
     return args
 
 
@@ -332,54 +312,15 @@ async def _write_event(
     return event.seq, time.time()
 
 
-async def _subscribe(subscriber: Subscriber, target: Target, deliveries: Deliveries) -> None:
-    """One connection, one subscription, followed to ``complete``."""
-    async with connect(
-        target.url,
-        subprotocols=[PROTOCOL],
-        compression="deflate" if target.compression else None,
-        open_timeout=BATCH_TIMEOUT_SECONDS,
-        ping_interval=None,  # the server keeps the connection alive with graphql-ws pings
-        max_queue=None,
-    ) as ws:
-        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {target.token}"}}
-        await ws.send(json.dumps(init))
-        ack = json.loads(await ws.recv())
-        if ack.get("type") != "connection_ack":
-            raise RuntimeError(f"subscriber {subscriber.index}: no connection_ack: {ack}")
-        payload = {"query": SUBSCRIPTION, "variables": {"j": target.job_id}}
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-        async for raw in ws:
-            now = time.time()
-            message = json.loads(raw)
-            kind = message.get("type")
-            if kind == "ping":
-                await ws.send(json.dumps({"type": "pong"}))
-            elif kind == "next":
-                result = message["payload"]
-                if result.get("errors"):
-                    raise RuntimeError(f"subscriber {subscriber.index}: {result['errors']}")
-                seq = int(result["data"]["jobEvents"]["seq"])
-                subscriber.seqs.append(seq)
-                subscriber.received_at.append(now)
-                deliveries.arrived(seq)
-            elif kind == "complete":
-                subscriber.completed = True
-                return
-            elif kind != "pong":
-                raise RuntimeError(f"subscriber {subscriber.index}: unexpected {message}")
-    raise RuntimeError(f"subscriber {subscriber.index}: closed before complete")
-
-
 async def _wait_until(
-    done: Callable[[], bool], tasks: list[asyncio.Task[None]], seconds: float, what: str
+    done: Callable[[], bool], clients: Clients, seconds: float, what: str
 ) -> None:
     """Poll ``done`` until true; fail at once if a subscriber failed, or after ``seconds``."""
     deadline = time.monotonic() + seconds
     while not done():
-        for task in tasks:
-            if task.done() and not task.cancelled() and task.exception() is not None:
-                raise RuntimeError(f"while waiting for {what}") from task.exception()
+        failure = clients.failure()
+        if failure is not None:
+            raise RuntimeError(f"while waiting for {what}") from failure
         if time.monotonic() > deadline:
             raise RuntimeError(f"timed out after {seconds:.0f} s waiting for {what}")
         await asyncio.sleep(POLL_SECONDS)
@@ -391,7 +332,7 @@ async def _run(server: Server, database: Database, args: argparse.Namespace, scr
     await hub.start()
     engine = create_engine(database.url)
     sessionmaker = create_sessionmaker(engine, {HUB_KEY: hub})
-    tasks: list[asyncio.Task[None]] = []
+    clients: Clients | None = None
     try:
         job_id = await _insert_job(sessionmaker, workspace_id, client_id)
         target = Target(
@@ -400,19 +341,17 @@ async def _run(server: Server, database: Database, args: argparse.Namespace, scr
             job_id=encode_global_id("Job", job_id),
             compression=not args.no_compression,
         )
-        subscribers = [Subscriber(index) for index in range(args.subscribers)]
-        deliveries = Deliveries()
+        clients = _clients(target, args)
         await asyncio.sleep(SETTLE_SECONDS)
         rss_before = memory_kib(server.pid)
 
         started = time.perf_counter()
         for first in range(0, args.subscribers, args.batch):
-            batch = subscribers[first : first + args.batch]
-            tasks += [asyncio.create_task(_subscribe(s, target, deliveries)) for s in batch]
-            expected = first + len(batch)
+            expected = min(first + args.batch, args.subscribers)
+            clients.open(first, expected - first)
             await _wait_until(
-                deliveries.reached(1, expected),
-                tasks,
+                clients.reached(1, expected),
+                clients,
                 BATCH_TIMEOUT_SECONDS,
                 f"subscribers {first + 1}-{expected} to follow the job",
             )
@@ -435,23 +374,21 @@ async def _run(server: Server, database: Database, args: argparse.Namespace, scr
                 await asyncio.sleep(args.interval)
             else:
                 await _wait_until(
-                    deliveries.reached(seq, args.subscribers),
-                    tasks,
+                    clients.reached(seq, args.subscribers),
+                    clients,
                     EVENT_TIMEOUT_SECONDS,
                     f"event {seq} to reach every subscriber",
                 )
         await _wait_until(
-            lambda: all(task.done() for task in tasks),
-            tasks,
+            clients.done,
+            clients,
             EVENT_TIMEOUT_SECONDS,
             "every subscription to complete",
         )
         events_seconds = time.perf_counter() - started
         cpu_events = cpu_seconds(server.pid) - cpu_start
-        for task in tasks:
-            task.result()  # raise the first failure, if any
         return Run(
-            subscribers=subscribers,
+            subscribers=await clients.results(),
             sent_at=sent_at,
             connect_seconds=connect_seconds,
             events_seconds=events_seconds,
@@ -462,11 +399,17 @@ async def _run(server: Server, database: Database, args: argparse.Namespace, scr
             hub=type(hub).__name__,
         )
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if clients is not None:
+            await clients.close()
         await hub.stop()
         await engine.dispose()
+
+
+def _clients(target: Target, args: argparse.Namespace) -> Clients:
+    seqs = args.events + 2  # seq 1 (the ready event), then one per written event
+    if args.client_processes > 1:
+        return ProcessClients(target, args.subscribers, seqs, args.client_processes)
+    return LocalClients(target, args.subscribers, seqs)
 
 
 def _check(run: Run, events: int) -> list[str]:

@@ -28,7 +28,7 @@ from app.services.following import follow_workspace
 from app.settings import Settings
 from tests.conftest import make_settings
 from tests.graphql import Account
-from tests.ws import served_in_process, tcp_session, tcp_subscribe
+from tests.ws import listening, served_in_process, tcp_session, tcp_subscribe
 
 CAPACITY = 10
 GRACE = 0.3
@@ -162,17 +162,17 @@ async def test_over_tcp_a_reader_that_stops_gets_a_resumable_end(
     fast = await _open(served_app, token, slow=False)
     await _subscribe(slow, "slow", owner.workspace_id, 0)
     await _subscribe(fast, "fast", owner.workspace_id, 0)
-    while hub.listener_count < 2:
+    while listening(hub) < 2:
         await asyncio.sleep(0.02)
     fast_reader = asyncio.create_task(_read_all(fast, "fast", total))
     await _write(app, workspace_id, total, size)
     assert await asyncio.wait_for(fast_reader, 60) == list(range(1, total + 1))
     # The slow reader has read nothing yet; its buffer overflows and is dropped on the server.
     for _ in range(200):
-        if hub.listener_count == 1:
+        if listening(hub) == 1:
             break
         await asyncio.sleep(0.05)
-    assert hub.listener_count == 1
+    assert listening(hub) == 1
     received: list[int] = []
     while True:
         message = await _message(slow)

@@ -17,6 +17,8 @@ from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
 
+from app.services.stream_readers import readers
+
 _ids = itertools.count(1)
 
 
@@ -83,13 +85,21 @@ async def served_in_process(app: Starlette, send_buffer: int | None = None) -> A
         listener.close()
 
 
+def listening(hub: Any) -> int:
+    """Subscribers waiting for the hub's hints: its own listeners, where a shared stream reader
+    (one listener) stands for each of its followers."""
+    shared = [r for r in readers() if r.listening and r.runtime.hub is hub]
+    count: int = hub.listener_count
+    return count - len(shared) + sum(len(r.followers) for r in shared)
+
+
 async def until_listening(hub: Any, count: int = 1, timeout: float = 10) -> None:
-    """Wait until the event hub has ``count`` listeners. A follower "from now on" has read where
-    now is once it listens: only then may a test write what it must receive."""
+    """Wait until ``count`` subscribers listen to the event hub. A follower "from now on" has
+    read where now is once it listens: only then may a test write what it must receive."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while hub.listener_count < count:
-        assert loop.time() < deadline, f"{hub.listener_count} of {count} listeners in {timeout} s"
+    while listening(hub) < count:
+        assert loop.time() < deadline, f"{listening(hub)} of {count} listeners in {timeout} s"
         await asyncio.sleep(0.01)
 
 

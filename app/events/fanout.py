@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -50,6 +51,7 @@ class SharedResults:
         self.executions = 0  # selections executed for a shareable event
         self.encodings = 0  # results encoded into wire text
         self.hits = 0  # results handed out again, without executing or encoding
+        self.written = 0  # results written straight to a connection (``DirectSink``)
 
     def get(self, key: Hashable) -> SharedData | None:
         found = self._entries.get(key)
@@ -71,7 +73,7 @@ class SharedResults:
 
     def clear(self) -> None:
         self._entries.clear()
-        self.executions = self.encodings = self.hits = 0
+        self.executions = self.encodings = self.hits = self.written = 0
 
 
 shared_results = SharedResults()
@@ -84,3 +86,42 @@ def shared_payload(payload: Any) -> str | None:
         if isinstance(data, SharedData):
             return data.payload_text
     return None
+
+
+Write = Callable[[str], Awaitable[None]]
+
+
+class DirectSink:
+    """Where a live operation's shared ``Event`` results go straight to its connection.
+
+    The transport makes one per operation. The executor tells it the operation's selection
+    shape once it has executed a first event, and the transport marks it ``proven`` once it
+    has sent a result of this operation as nothing but the shared data (no errors, no
+    extensions: what is written here is then byte for byte what it would send). From then on,
+    an event whose shared result is already in the memo is written as its encoded payload,
+    without executing anything for this subscriber. ``send`` says False when it cannot (the
+    caller then hands the event to the ordinary execution, which builds and keeps the shared
+    result).
+    """
+
+    __slots__ = ("_write", "operation_id", "proven", "shape")
+
+    def __init__(self, operation_id: str, write: Write) -> None:
+        self.operation_id = operation_id
+        self._write = write
+        self.shape: Hashable | None = None
+        self.proven = False
+
+    async def send(self, event_id: Hashable) -> bool:
+        shape = self.shape
+        if shape is None or not self.proven:
+            return False
+        found = shared_results.get((event_id, shape))
+        if found is None:
+            return False
+        shared_results.written += 1
+        await self._write(found.payload_text)
+        return True
+
+
+current_sink: ContextVar[DirectSink | None] = ContextVar("current_sink", default=None)

@@ -3,44 +3,64 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import strawberry
 
 from app.errors import NotFoundError
+from app.events.fanout import current_sink
 from app.ids import expect_global_id
-from app.models import Generation, Job
+from app.models import Generation, Job, JobEvent
 from app.models.enums import GENERATION_FINAL, JOB_FINAL
+from app.runtime import Runtime
 from app.schema.context import Info
 from app.schema.types.event import EventType
 from app.schema.types.generation import GenerationType
 from app.schema.types.job import JobType
 from app.services.buffering import Guard
 from app.services.events import generation_stream, job_stream
-from app.services.following import follow, follow_workspace, membership_ended
+from app.services.following import (
+    follow,
+    follow_job_events,
+    follow_workspace_pages,
+    membership_ended,
+)
 from app.single_flight import shared
 
 
 def _guard(info: Info, workspace_id: uuid.UUID) -> Guard:
-    """Before every event: the credentials still work and the workspace is still theirs."""
+    """Before every event: the credentials still work and the workspace is still theirs.
+
+    The credential cache answers at once while it holds the credentials (it forgets a user the
+    moment a session, key or membership of theirs changes, in every process); otherwise the
+    credentials are resolved again."""
+    context = info.context
+    runtime = context.runtime
 
     async def check() -> None:
-        actor = await info.context.recheck()
+        credentials = context.credentials
+        cached = (
+            runtime.credentials.lookup(credentials, runtime.clock.now()) if credentials else None
+        )
+        actor = cached if cached is not None else await context.recheck()
         if workspace_id not in actor.workspace_ids:
             raise membership_ended()
 
     return check
 
 
-async def _load_job(info: Info, job_id: uuid.UUID) -> Job | None:
-    async with info.context.runtime.read_sessionmaker() as session:
+async def _load_job(runtime: Runtime, job_id: uuid.UUID) -> Job | None:
+    async with runtime.read_sessionmaker() as session:
         return await session.get(Job, job_id)
+
+
+async def _shared_job(runtime: Runtime, job_id: uuid.UUID) -> Job | None:
+    return await shared(("job", id(runtime), job_id), lambda: _load_job(runtime, job_id))
 
 
 async def _job(info: Info, job_id: uuid.UUID) -> Job:
     actor = info.context.actor
-    key = ("job", id(info.context.runtime), job_id)
-    job = await shared(key, lambda: _load_job(info, job_id))
+    job = await _shared_job(info.context.runtime, job_id)
     if job is None or job.workspace_id not in actor.workspace_ids:
         raise NotFoundError("Job not found.")
     return job
@@ -55,6 +75,16 @@ async def _generation(info: Info, generation_id: uuid.UUID) -> Generation:
     return generation
 
 
+async def _unsent(pages: AsyncIterator[list[JobEvent]]) -> AsyncIterator[EventType]:
+    """The events to execute: where the operation's transport can write an event's shared
+    result itself (``app.events.fanout.DirectSink``), that event is sent and skipped here."""
+    sink = current_sink.get()  # this operation's socket, when its transport has one
+    async for page in pages:
+        for event in page:
+            if sink is None or not await sink.send(event.id):
+                yield EventType.from_model(event)
+
+
 @strawberry.type
 class JobSubscription:
     @strawberry.subscription(
@@ -65,18 +95,21 @@ class JobSubscription:
     ) -> AsyncGenerator[EventType, None]:
         pk = expect_global_id(job_id, "Job", field="jobId")
         job = await _job(info, pk)
+        runtime = info.context.runtime
 
-        async def finished() -> bool:
-            return (await _job(info, pk)).status in JOB_FINAL
+        async def finished() -> bool:  # asked once for every follower: no rights in here
+            found = await _shared_job(runtime, pk)
+            return found is None or found.status in JOB_FINAL
 
-        async for event in follow(
-            info.context.runtime,
+        pages = follow_job_events(
+            runtime,
             guard=_guard(info, job.workspace_id),
             stream=job_stream(pk),
             after=after_seq,
             finished=finished,
-        ):
-            yield EventType.from_model(event)
+        )
+        async for event in _unsent(pages):
+            yield event
 
     @strawberry.subscription(
         description="The job now, then again after every change, until it ends."
@@ -144,7 +177,8 @@ class ActivitySubscription:
         actor = info.context.actor
         if pk not in actor.workspace_ids:
             raise NotFoundError("Workspace not found.")
-        async for event in follow_workspace(
+        pages = follow_workspace_pages(
             info.context.runtime, guard=_guard(info, pk), workspace_id=pk, after=after_seq
-        ):
-            yield EventType.from_model(event)
+        )
+        async for event in _unsent(pages):
+            yield event

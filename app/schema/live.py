@@ -40,7 +40,7 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.types import ExecutionResult
 
 from app.errors import ErrorCode
-from app.events.fanout import encode, shared_payload, shared_results
+from app.events.fanout import DirectSink, current_sink, encode, shared_payload, shared_results
 from app.schema.context import Context
 from app.schema.execution import AcyclicExecutionContext
 from app.schema.types.event import EventType
@@ -142,10 +142,35 @@ class LiveConnection:
         if frame is None or socket is None:
             await super().send_message(message)  # type: ignore[misc]
             return
+        sink = current_sink.get()  # set in the operation's task, which sends its results
+        if sink is not None and sink.operation_id == message["id"]:
+            sink.proven = True  # its results are the shared data alone: it may write them
         try:
             await socket.send_text(frame)
         except WebSocketDisconnect as gone:
             raise WebSocketDisconnected from gone
+
+    def direct_sink(self, operation_id: str, kind: str) -> DirectSink | None:
+        """A writer of the operation's shared results as ``kind`` frames, byte for byte what
+        ``send_message`` sends for them; None when the socket is not Starlette's."""
+        socket = getattr(self.websocket, "ws", None)
+        if socket is None:
+            return None
+        prefix = f'{{"id":{encode(operation_id)},"type":"{kind}","payload":'
+
+        async def write(payload: str) -> None:
+            if self._ended or not self.is_open(operation_id):
+                return  # as send_message drops them
+            try:
+                await socket.send_text(prefix + payload + "}")
+            except WebSocketDisconnect as gone:
+                raise WebSocketDisconnected from gone
+
+        return DirectSink(operation_id, write)
+
+    def is_open(self, operation_id: str) -> bool:
+        """The operation still takes results (not completed or stopped)."""
+        raise NotImplementedError
 
     async def end(self, code: int, reason: str) -> None:
         """Close the socket once; later sends (a ``complete`` for a stream) are dropped."""
@@ -178,12 +203,34 @@ class LiveConnection:
 
 
 class TransportWSHandler(LiveConnection, BaseGraphQLTransportWSHandler[Context, None]):
+    async def handle_subscribe(self, message: Any) -> None:
+        # The operation's task is created in here and inherits the sink (a context variable).
+        token = current_sink.set(self.direct_sink(message["id"], "next"))
+        try:
+            await super().handle_subscribe(message)
+        finally:
+            current_sink.reset(token)
+
+    def is_open(self, operation_id: str) -> bool:
+        operation = self.operations.get(operation_id)
+        return operation is not None and not operation.completed
+
     async def shutdown(self) -> None:
         await self._stop_expiry()
         await super().shutdown()
 
 
 class LegacyWSHandler(LiveConnection, BaseGraphQLWSHandler[Context, None]):
+    async def handle_start(self, message: Any) -> None:
+        token = current_sink.set(self.direct_sink(message["id"], "data"))
+        try:
+            await super().handle_start(message)
+        finally:
+            current_sink.reset(token)
+
+    def is_open(self, operation_id: str) -> bool:
+        return operation_id in self.tasks
+
     async def cleanup(self) -> None:
         await self._stop_expiry()
         await super().cleanup()
@@ -218,6 +265,9 @@ class SharedEventExecutor(AcyclicExecutionContext):
             self._fanout_shape = selection_shape(
                 self.operation, self.fragment_definitions.values(), self.variable_values.coerced
             )
+            sink = current_sink.get()
+            if sink is not None:
+                sink.shape = self._fanout_shape  # later events can skip executing
         return super().build_per_event_executor(payload)
 
     def execute_operation(self, serially: bool | None = None) -> Any:

@@ -3,6 +3,10 @@
 Listen first, then read everything after the last sequence number seen, then wait for a hint
 (or a heartbeat timeout) and read again; sequence numbers make duplicates impossible. Every
 wake-up re-checks that the follower may still see the workspace.
+
+Event streams (``jobEvents``, ``workspaceActivity``) share one reader per stream in the
+process (``app.services.stream_readers``); ``follow`` keeps a reader per follower for the
+subscriptions that only need to be woken (``jobUpdated``, ``generationUpdated``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from app.models import JobEvent
 from app.runtime import Runtime
 from app.services.buffering import Bounds, Guard, Room, buffered
 from app.services.events import workspace_stream
+from app.services.stream_readers import Spec, follow_shared
 from app.single_flight import shared
 
 HEARTBEAT_SECONDS = 25.0
@@ -72,6 +77,28 @@ async def follow(
     bounds = _bounds(runtime, resumable=resumable)
     async for event in buffered(pages, bounds=bounds, guard=guard, position=_seq, after=after):
         yield event
+
+
+def follow_job_events(
+    runtime: Runtime,
+    *,
+    guard: Guard,
+    stream: str,
+    after: int,
+    finished: Callable[[], Awaitable[bool]],
+    heartbeat: float = HEARTBEAT_SECONDS,
+) -> AsyncIterator[list[JobEvent]]:
+    """A job's events after ``after``, page by page, each page read once for every follower
+    of the stream in this process (``app.services.stream_readers``); ``finished`` must not
+    depend on the follower (the reader asks it for everyone). Resumable: a follower that falls
+    too far behind ends with SUBSCRIBER_TOO_SLOW."""
+
+    async def read(position: int, limit: int) -> list[JobEvent]:
+        return await read_after(runtime, stream, position, limit)
+
+    spec = Spec(("events", stream), stream, read, _seq, finished, heartbeat)
+    bounds = _bounds(runtime, resumable=True)
+    return follow_shared(runtime, spec, guard=guard, after=after, bounds=bounds)
 
 
 def _seq(event: JobEvent) -> int:
@@ -135,6 +162,33 @@ async def last_workspace_seq(runtime: Runtime, workspace_id: uuid.UUID) -> int:
     return int(last or 0)
 
 
+async def follow_workspace_pages(
+    runtime: Runtime,
+    *,
+    guard: Guard,
+    workspace_id: uuid.UUID,
+    after: int | None,
+    heartbeat: float = HEARTBEAT_SECONDS,
+) -> AsyncIterator[list[JobEvent]]:
+    """Every event of the workspace after ``after`` (None: from now on), in commit order and
+    page by page, until the follower's rights end. Pages by the workspace sequence, never by
+    a clock, each page read once for every follower of the workspace in this process."""
+    # "Now" may be read before listening: the first read (after listening) catches up.
+    cursor = after if after is not None else await last_workspace_seq(runtime, workspace_id)
+
+    async def read(position: int, limit: int) -> list[JobEvent]:
+        return await shared(
+            ("activity", id(runtime), workspace_id, position, limit),
+            lambda: read_workspace_after(runtime, workspace_id, position, limit),
+        )
+
+    stream = workspace_stream(workspace_id)
+    spec = Spec(("activity", stream), stream, read, _workspace_seq, None, heartbeat)
+    bounds = _bounds(runtime, resumable=True)
+    async for page in follow_shared(runtime, spec, guard=guard, after=cursor, bounds=bounds):
+        yield page
+
+
 async def follow_workspace(
     runtime: Runtime,
     *,
@@ -143,36 +197,13 @@ async def follow_workspace(
     after: int | None,
     heartbeat: float = HEARTBEAT_SECONDS,
 ) -> AsyncIterator[JobEvent]:
-    """Every event of the workspace after ``after`` (None: from now on), in commit order,
-    until the follower's rights end. Pages by the workspace sequence, never by a clock."""
-    # "Now" may be read before listening: the first read (after listening) catches up.
-    cursor = after if after is not None else await last_workspace_seq(runtime, workspace_id)
-
-    def pages(room: Room) -> AsyncGenerator[list[JobEvent], None]:
-        return _workspace_pages(runtime, workspace_id, cursor, room, heartbeat)
-
-    bounds = _bounds(runtime, resumable=True)
-    events = buffered(pages, bounds=bounds, guard=guard, position=_workspace_seq, after=cursor)
-    async for event in events:
-        yield event
-
-
-async def _workspace_pages(
-    runtime: Runtime, workspace_id: uuid.UUID, cursor: int, room: Room, heartbeat: float
-) -> AsyncGenerator[list[JobEvent], None]:
-    async with runtime.hub.listen(workspace_stream(workspace_id)) as hints:
-        woken = False
-        while True:
-            limit = min(await room(), PAGE)
-            events = await read_workspace_after(runtime, workspace_id, cursor, limit)
-            if events or woken:
-                yield events
-            if events:
-                cursor = events[-1].workspace_seq
-            if len(events) == limit:
-                continue  # more are waiting: no need for a hint
-            await hints.wait(heartbeat)
-            woken = True
+    """The same, event by event."""
+    pages = follow_workspace_pages(
+        runtime, guard=guard, workspace_id=workspace_id, after=after, heartbeat=heartbeat
+    )
+    async for page in pages:
+        for event in page:
+            yield event
 
 
 def membership_ended() -> ForbiddenError:
