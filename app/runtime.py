@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -45,6 +48,15 @@ class Runtime:
     credentials: CredentialCache
     work: WorkEngine | None = None  # the durable engine, when this process has one
     reads: ReadStats = field(default_factory=ReadStats)  # the compiled read path's counts
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+    """Long-lived work of this runtime (the live streams' readers), stopped first on close."""
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run ``work`` in the background until it ends or the runtime closes."""
+        task = asyncio.create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task
 
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:
@@ -64,6 +76,12 @@ class Runtime:
         )
 
     async def close(self) -> None:
+        # Readers first: stopping the hub wakes them, and a read begun after the others have
+        # settled would still hold a connection when the engines are disposed.
+        for task in list(self.background):
+            task.cancel()
+        if self.background:
+            await asyncio.gather(*self.background, return_exceptions=True)
         await finish_follow_ups()
         await drain()
         await settle(id(self))

@@ -158,7 +158,7 @@ class StreamReader:
         follower = Follower(self, after, bounds)
         self.followers.add(follower)
         if self._task is None:
-            self._task = asyncio.create_task(self._run())
+            self._task = self.runtime.spawn(self._run())
         return follower
 
     def leave(self, follower: Follower) -> None:
