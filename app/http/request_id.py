@@ -35,8 +35,10 @@ class RequestIdMiddleware:
                 message.setdefault("headers", []).append((HEADER, encoded))
             await send(message)
 
+        # A WebSocket's frames go straight out: only an HTTP reply carries the header.
+        sender = send_with_id if scope["type"] == "http" else send
         with structlog.contextvars.bound_contextvars(request_id=request_id):
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, sender)
 
 
 _PROCESS = [secrets.token_hex(8)]  # this process's random half (renewed in a forked child)
