@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -18,16 +17,13 @@ from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
 
 from app.events.fanout import SharedResults, encode, shared_results
-from app.ids import decode_global_id, encode_global_id
+from app.ids import encode_global_id
 from app.main import create_app
-from app.models import Job
-from app.models.enums import JobStatus
 from app.schema.live import selection_shape
-from app.services.events import job_stream, record
 from app.settings import Settings
 from tests.conftest import lifespan, make_settings
-from tests.graphql import Account, add_member, create_client, register
-from tests.job_rows import insert_job
+from tests.graphql import Account, add_member, register
+from tests.job_rows import owned_job, write_events
 from tests.ws import served_in_process, tcp_session, tcp_subscribe, until_listening
 
 EVENTS = (
@@ -53,28 +49,8 @@ async def served(app: Starlette) -> AsyncIterator[str]:
         yield base
 
 
-async def _job(app: Starlette, owner: Account) -> tuple[uuid.UUID, uuid.UUID]:
-    workspace_id = decode_global_id(owner.workspace_id).id
-    client_id = decode_global_id(await create_client(owner.gql, owner.workspace_id)).id
-    return workspace_id, await insert_job(app.state.runtime, workspace_id, client_id)
-
-
-async def _write(
-    app: Starlette, workspace_id: uuid.UUID, job_id: uuid.UUID, indexes: range, *, last: bool
-) -> None:
-    for index in indexes:
-        async with app.state.runtime.sessionmaker() as session, session.begin():
-            if last and index == indexes[-1]:
-                job = await session.get(Job, job_id)
-                assert job is not None
-                job.status = JobStatus.CANCELLED
-            await record(
-                session,
-                workspace_id=workspace_id,
-                stream_id=job_stream(job_id),
-                type=f"e{index}",
-                payload={"index": index, "note": "ü" * index},
-            )
+def noted(index: int) -> dict[str, Any]:
+    return {"index": index, "note": "ü" * index}
 
 
 async def _frames(ws: ClientConnection, sid: str) -> list[str]:
@@ -108,14 +84,16 @@ class TestOneEncodingPerEvent:
     async def test_many_websocket_subscribers_share_one_execution_and_the_same_bytes(
         self, app: Starlette, owner: Account, served: str
     ) -> None:
-        workspace_id, job_id = await _job(app, owner)
+        workspace_id, job_id = await owned_job(app, owner)
         variables = {"j": encode_global_id("Job", job_id), "a": 0}
         sockets = [await tcp_session(_ws_url(served), _token(owner)) for _ in range(SUBSCRIBERS)]
         try:
             for ws in sockets:
                 await tcp_subscribe(ws, "1", EVENTS, variables)
             await until_listening(app.state.runtime.hub, SUBSCRIBERS)
-            await _write(app, workspace_id, job_id, range(EVENT_COUNT), last=True)
+            await write_events(
+                app, workspace_id, job_id, range(EVENT_COUNT), payload=noted, last=True
+            )
             received = await asyncio.gather(*(_frames(ws, "1") for ws in sockets))
         finally:
             for ws in sockets:
@@ -132,7 +110,7 @@ class TestOneEncodingPerEvent:
     async def test_every_transport_gets_the_one_encoding_in_its_own_framing(
         self, app: Starlette, owner: Account, served: str
     ) -> None:
-        workspace_id, job_id = await _job(app, owner)
+        workspace_id, job_id = await owned_job(app, owner)
         variables = {"j": encode_global_id("Job", job_id), "a": 0}
         modern = await tcp_session(_ws_url(served), _token(owner))
         legacy = await _legacy_session(_ws_url(served), _token(owner))
@@ -142,7 +120,9 @@ class TestOneEncodingPerEvent:
             await legacy.send(json.dumps({"id": "g", "type": "start", "payload": start}))
             sse = asyncio.create_task(_sse(served, _token(owner), EVENTS, variables))
             await until_listening(app.state.runtime.hub, 3)
-            await _write(app, workspace_id, job_id, range(EVENT_COUNT), last=True)
+            await write_events(
+                app, workspace_id, job_id, range(EVENT_COUNT), payload=noted, last=True
+            )
             frames, legacy_frames = await _frames(modern, "m"), await _legacy_frames(legacy)
             sse_payloads = await sse
         finally:
@@ -160,7 +140,7 @@ class TestOwnEncodings:
     async def test_different_selections_and_variables_get_their_own_correct_results(
         self, app: Starlette, owner: Account, served: str
     ) -> None:
-        workspace_id, job_id = await _job(app, owner)
+        workspace_id, job_id = await owned_job(app, owner)
         job = encode_global_id("Job", job_id)
         asks = [
             (EVENTS, {"j": job, "a": 0}),
@@ -174,7 +154,7 @@ class TestOwnEncodings:
             for ws, (query, variables) in zip(sockets, asks, strict=True):
                 await tcp_subscribe(ws, "1", query, variables)
             await until_listening(app.state.runtime.hub, len(asks))
-            await _write(app, workspace_id, job_id, range(2), last=True)
+            await write_events(app, workspace_id, job_id, range(2), payload=noted, last=True)
             full, same, short, with_payload, without = [
                 _events(frames)
                 for frames in await asyncio.gather(*(_frames(ws, "1") for ws in sockets))
@@ -195,7 +175,7 @@ class TestOwnEncodings:
     async def test_a_removed_member_stops_receiving_while_the_owner_shares_on(
         self, app: Starlette, owner: Account, http: httpx.AsyncClient, served: str
     ) -> None:
-        workspace_id, job_id = await _job(app, owner)
+        workspace_id, job_id = await owned_job(app, owner)
         member = await register(http, "Member")
         membership = await add_member(owner, member, "VIEWER")
         stranger = await register(http, "Stranger")
@@ -211,11 +191,11 @@ class TestOwnEncodings:
             found = problems if refused["type"] == "error" else problems["errors"]
             assert found[0]["extensions"]["code"] == "NOT_FOUND"
             await until_listening(app.state.runtime.hub, 2)
-            await _write(app, workspace_id, job_id, range(1), last=False)
+            await write_events(app, workspace_id, job_id, range(1), payload=noted, last=False)
             first = json.loads(await asyncio.wait_for(viewer.recv(), 10))
             assert first["payload"]["data"]["jobEvents"]["seq"] == 1
             (await owner.gql(REMOVE, {"m": membership})).ok()
-            await _write(app, workspace_id, job_id, range(1, 3), last=True)
+            await write_events(app, workspace_id, job_id, range(1, 3), payload=noted, last=True)
             ended = json.loads(await asyncio.wait_for(viewer.recv(), 10))
             seen = _events(await _frames(watcher, "1"))
         finally:
@@ -241,14 +221,16 @@ class TestSharedRedisHub:
     async def test_announcements_from_redis_are_shared_the_same_way(
         self, app: Starlette, owner: Account, served: str
     ) -> None:
-        workspace_id, job_id = await _job(app, owner)
+        workspace_id, job_id = await owned_job(app, owner)
         variables = {"j": encode_global_id("Job", job_id), "a": 0}
         sockets = [await tcp_session(_ws_url(served), _token(owner)) for _ in range(3)]
         try:
             for ws in sockets:
                 await tcp_subscribe(ws, "7", EVENTS, variables)
             await until_listening(app.state.runtime.hub, 3)
-            await _write(app, workspace_id, job_id, range(EVENT_COUNT), last=True)
+            await write_events(
+                app, workspace_id, job_id, range(EVENT_COUNT), payload=noted, last=True
+            )
             received = await asyncio.gather(*(_frames(ws, "7") for ws in sockets))
         finally:
             for ws in sockets:

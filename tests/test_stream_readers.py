@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,15 +19,12 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from app.events.fanout import encode, shared_results
-from app.ids import decode_global_id, encode_global_id
-from app.models import Job
-from app.models.enums import JobStatus
-from app.services.events import job_stream, record
+from app.ids import encode_global_id
 from app.services.stream_readers import follower_count, readers
 from app.settings import Settings
 from tests.conftest import make_settings
-from tests.graphql import Account, add_member, create_client, register
-from tests.job_rows import insert_job
+from tests.graphql import Account, add_member, register
+from tests.job_rows import owned_job, write_events
 from tests.ws import listening, served_in_process, tcp_session, tcp_subscribe, until_listening
 
 EVENTS = "subscription($j: ID!, $a: Int!) { jobEvents(jobId: $j, afterSeq: $a) { seq type } }"
@@ -61,28 +57,8 @@ async def served(app: Starlette) -> AsyncIterator[str]:
         yield base.replace("http://", "ws://") + "/graphql"
 
 
-async def _job(app: Starlette, owner: Account) -> tuple[uuid.UUID, uuid.UUID]:
-    workspace_id = decode_global_id(owner.workspace_id).id
-    client_id = decode_global_id(await create_client(owner.gql, owner.workspace_id)).id
-    return workspace_id, await insert_job(app.state.runtime, workspace_id, client_id)
-
-
-async def _write(
-    app: Starlette, workspace_id: uuid.UUID, job_id: uuid.UUID, count: int, *, last: bool
-) -> None:
-    for index in range(count):
-        async with app.state.runtime.sessionmaker() as session, session.begin():
-            if last and index == count - 1:
-                job = await session.get(Job, job_id)
-                assert job is not None
-                job.status = JobStatus.CANCELLED
-            await record(
-                session,
-                workspace_id=workspace_id,
-                stream_id=job_stream(job_id),
-                type=f"e{index}",
-                payload={"index": index, "padding": "x" * 8000},
-            )
+def padded(index: int) -> dict[str, Any]:
+    return {"index": index, "padding": "x" * 8000}
 
 
 @contextmanager
@@ -135,7 +111,7 @@ class TestOneReadPerStream:
     async def test_many_followers_share_each_read_and_recheck_rights_from_the_cache(
         self, app: Starlette, owner: Account, served: str
     ) -> None:
-        workspace_id, job_id = await _job(app, owner)
+        workspace_id, job_id = await owned_job(app, owner)
         variables = {"j": encode_global_id("Job", job_id), "a": 0}
         sockets = [await tcp_session(served, _token(owner)) for _ in range(12)]
         try:
@@ -144,11 +120,13 @@ class TestOneReadPerStream:
             await until_listening(app.state.runtime.hub, 12)
             assert len(readers()) == 1
             assert follower_count() == 12
-            await _write(app, workspace_id, job_id, 1, last=False)
+            await write_events(app, workspace_id, job_id, range(1), payload=padded, last=False)
             assert [await _seqs(ws, "1", 1) for ws in sockets] == [[1]] * 12
             with statements(app) as seen:
                 for seq in range(2, 6):
-                    await _write(app, workspace_id, job_id, 1, last=seq == 5)
+                    await write_events(
+                        app, workspace_id, job_id, range(1), payload=padded, last=seq == 5
+                    )
                     assert [await _seqs(ws, "1", 1) for ws in sockets] == [[seq]] * 12
                 assert [await _seqs(ws, "1") for ws in sockets] == [[]] * 12  # then complete
         finally:
@@ -165,12 +143,14 @@ class TestOneReadPerStream:
     async def test_followers_joining_late_or_resuming_get_their_own_events_in_order(
         self, app: Starlette, owner: Account, served: str
     ) -> None:
-        workspace_id, job_id = await _job(app, owner)
+        workspace_id, job_id = await owned_job(app, owner)
         job = encode_global_id("Job", job_id)
         early = await tcp_session(served, _token(owner))
         await tcp_subscribe(early, "e", EVENTS, {"j": job, "a": 0})
         await until_listening(app.state.runtime.hub, 1)
-        writing = asyncio.create_task(_write(app, workspace_id, job_id, 30, last=True))
+        writing = asyncio.create_task(
+            write_events(app, workspace_id, job_id, range(30), payload=padded, last=True)
+        )
         late: list[tuple[ClientConnection, int]] = []
         for after in (0, 3, 7, 100):  # joining while the events are being written
             await asyncio.sleep(0.02)
@@ -190,7 +170,7 @@ class TestOneReadPerStream:
     async def test_a_removed_member_ends_4403_while_the_others_follow_on(
         self, app: Starlette, owner: Account, http: httpx.AsyncClient, served: str
     ) -> None:
-        workspace_id, job_id = await _job(app, owner)
+        workspace_id, job_id = await owned_job(app, owner)
         member = await register(http, "Member")
         membership = await add_member(owner, member, "VIEWER")
         variables = {"j": encode_global_id("Job", job_id), "a": 0}
@@ -200,10 +180,10 @@ class TestOneReadPerStream:
             for ws in (*watchers, viewer):
                 await tcp_subscribe(ws, "1", EVENTS, variables)
             await until_listening(app.state.runtime.hub, 4)
-            await _write(app, workspace_id, job_id, 1, last=False)
+            await write_events(app, workspace_id, job_id, range(1), payload=padded, last=False)
             assert await _seqs(viewer, "1", 1) == [1]
             (await owner.gql(REMOVE, {"m": membership})).ok()
-            await _write(app, workspace_id, job_id, 2, last=True)
+            await write_events(app, workspace_id, job_id, range(2), payload=padded, last=True)
             ended = await _message(viewer)
             await asyncio.wait_for(viewer.wait_closed(), 10)
             seen = [await _seqs(ws, "1") for ws in watchers]
@@ -219,7 +199,7 @@ class TestDirectFrames:
     async def test_frames_written_directly_are_the_bytes_the_handler_sends(
         self, app: Starlette, owner: Account, served: str
     ) -> None:
-        workspace_id, job_id = await _job(app, owner)
+        workspace_id, job_id = await owned_job(app, owner)
         variables = {"j": encode_global_id("Job", job_id), "a": 0}
         ws = await tcp_session(served, _token(owner))
         legacy = await connect(served, subprotocols=[Subprotocol("graphql-ws")])
@@ -230,7 +210,7 @@ class TestDirectFrames:
             await legacy.send(json.dumps({"id": "g", "type": "start", "payload": start}))
             await tcp_subscribe(ws, "t", EVENTS, variables)
             await until_listening(app.state.runtime.hub, 2)
-            await _write(app, workspace_id, job_id, 3, last=True)
+            await write_events(app, workspace_id, job_id, range(3), payload=padded, last=True)
             modern = [await ws.recv() for _ in range(3)]
             old = [raw for raw in [await legacy.recv() for _ in range(4)] if '"ka"' not in raw]
         finally:
@@ -251,7 +231,7 @@ class TestSlowFollower:
     async def test_a_reader_that_stops_gets_a_resumable_end_and_nobody_waits(
         self, app: Starlette, owner: Account, served: str
     ) -> None:
-        workspace_id, job_id = await _job(app, owner)
+        workspace_id, job_id = await owned_job(app, owner)
         job = encode_global_id("Job", job_id)
         hub = app.state.runtime.hub
         total = 120  # of 8 kB each: far more than the socket buffers hold
@@ -261,7 +241,7 @@ class TestSlowFollower:
         await tcp_subscribe(fast, "fast", WITH_PAYLOAD, {"j": job, "a": 0})
         await until_listening(hub, 2)
         fast_reader = asyncio.create_task(_seqs(fast, "fast", total))
-        await _write(app, workspace_id, job_id, total, last=False)
+        await write_events(app, workspace_id, job_id, range(total), payload=padded, last=False)
         assert await asyncio.wait_for(fast_reader, 60) == list(range(1, total + 1))
         for _ in range(200):  # its buffer overflows and is dropped from the reader
             if listening(hub) == 1:
