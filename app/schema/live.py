@@ -15,8 +15,8 @@ frame the shared, already encoded result (``app.events.fanout``) for each subscr
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Hashable, Iterable
-from contextlib import aclosing, suppress
+from collections.abc import AsyncGenerator, Awaitable, Hashable, Iterable, Iterator
+from contextlib import aclosing, contextmanager, suppress
 from datetime import datetime
 from typing import Any
 
@@ -150,6 +150,16 @@ class LiveConnection:
         except WebSocketDisconnect as gone:
             raise WebSocketDisconnected from gone
 
+    @contextmanager
+    def sinking(self, operation_id: str, kind: str) -> Iterator[None]:
+        """The operation started inside the block gets its direct sink: its task is created
+        there and inherits the context variable."""
+        token = current_sink.set(self.direct_sink(operation_id, kind))
+        try:
+            yield
+        finally:
+            current_sink.reset(token)
+
     def direct_sink(self, operation_id: str, kind: str) -> DirectSink | None:
         """A writer of the operation's shared results as ``kind`` frames, byte for byte what
         ``send_message`` sends for them; None when the socket is not Starlette's."""
@@ -204,12 +214,8 @@ class LiveConnection:
 
 class TransportWSHandler(LiveConnection, BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_subscribe(self, message: Any) -> None:
-        # The operation's task is created in here and inherits the sink (a context variable).
-        token = current_sink.set(self.direct_sink(message["id"], "next"))
-        try:
+        with self.sinking(message["id"], "next"):
             await super().handle_subscribe(message)
-        finally:
-            current_sink.reset(token)
 
     def is_open(self, operation_id: str) -> bool:
         operation = self.operations.get(operation_id)
@@ -222,11 +228,8 @@ class TransportWSHandler(LiveConnection, BaseGraphQLTransportWSHandler[Context, 
 
 class LegacyWSHandler(LiveConnection, BaseGraphQLWSHandler[Context, None]):
     async def handle_start(self, message: Any) -> None:
-        token = current_sink.set(self.direct_sink(message["id"], "data"))
-        try:
+        with self.sinking(message["id"], "data"):
             await super().handle_start(message)
-        finally:
-            current_sink.reset(token)
 
     def is_open(self, operation_id: str) -> bool:
         return operation_id in self.tasks
